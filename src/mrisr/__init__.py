@@ -1,0 +1,20 @@
+"""mrisr: MRI super-resolution toolkit.
+
+Classical ELRTV and deep LIIF (+SMAM, +EEM) super-resolution of MRI slices and
+volumes, with the study's evaluation protocol built in.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "upscale_volume"]
+
+
+def __getattr__(name: str):
+    # Lazy: keep ``import mrisr`` (and ``mrisr --help``) free of torch/nibabel.
+    if name == "upscale_volume":
+        from mrisr.volume import upscale_volume
+
+        return upscale_volume
+    raise AttributeError(f"module 'mrisr' has no attribute {name!r}")

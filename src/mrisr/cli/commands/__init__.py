@@ -1,0 +1,1 @@
+"""One module per subcommand (discovered automatically; see :mod:`mrisr.cli.main`)."""

@@ -1,0 +1,139 @@
+"""Paired HR/LR data in the study's folder layout.
+
+``ROOT/<split>`` holds HR images and ``ROOT/<split> x<s>`` the LR images for
+integer scale ``s``, matched by file name (folder names contain spaces, as
+published). Alternatively an HR folder alone is degraded on the fly at any
+scale (:func:`synthetic_pairs`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mrisr.data.io import IMAGE_SUFFIXES, read_image
+from mrisr.errors import InputError
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One HR image and (optionally) its stored LR counterpart."""
+
+    name: str
+    hr_path: Path
+    lr_path: Path | None
+
+
+def lr_folder(root: str | Path, split: str, scale: float) -> Path:
+    """``ROOT/<split> x<scale>`` (the study's naming)."""
+    s = int(scale) if float(scale).is_integer() else scale
+    return Path(root) / f"{split} x{s}"
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    """Image files in ``folder``, sorted by name.
+
+    Hidden files are skipped. Any other non-image file is an error: a data
+    folder that mixes in other files is usually the wrong folder.
+
+    Raises
+    ------
+    InputError
+        Missing folder, empty folder, or non-image files present.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("data folder not found", folder)
+    files = [p for p in sorted(folder.iterdir()) if not p.name.startswith(".")]
+    bad = [p.name for p in files if p.is_file() and p.suffix.lower() not in IMAGE_SUFFIXES]
+    if bad:
+        shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise InputError(f"non-image files in data folder: {shown}", folder)
+    images = [p for p in files if p.is_file()]
+    if not images:
+        raise InputError("no images (.png, .tif) in data folder", folder)
+    return images
+
+
+def _image_size(path: Path) -> tuple[int, int]:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+    except (UnidentifiedImageError, OSError) as exc:
+        raise InputError(f"not a readable image ({exc})", path) from None
+    return h, w
+
+
+def find_pairs(
+    root: str | Path, split: str, scale: float, *, check_sizes: bool = True
+) -> list[Pair]:
+    """Match ``ROOT/<split>`` with ``ROOT/<split> x<scale>`` by file name.
+
+    Raises
+    ------
+    InputError
+        One error that lists every unmatched file and every size mismatch
+        (HR must equal LR x scale within one pixel).
+    """
+    hr_dir, lr_dir = Path(root) / split, lr_folder(root, split, scale)
+    if not lr_dir.is_dir():
+        raise InputError(f"LR folder for scale {scale:g} not found", lr_dir)
+    hr = {p.name: p for p in list_images(hr_dir)}
+    lr = {p.name: p for p in list_images(lr_dir)}
+    problems = [f"no LR for {n}" for n in sorted(set(hr) - set(lr))]
+    problems += [f"no HR for {n}" for n in sorted(set(lr) - set(hr))]
+    pairs = [Pair(n, hr[n], lr[n]) for n in sorted(set(hr) & set(lr))]
+    if check_sizes:
+        for p in pairs:
+            (h, w), (lh, lw) = _image_size(p.hr_path), _image_size(p.lr_path)  # type: ignore[arg-type]
+            if abs(h - lh * scale) > 1 or abs(w - lw * scale) > 1:
+                problems.append(f"{p.name}: HR {h}x{w} is not LR {lh}x{lw} x {scale:g}")
+    if problems:
+        shown = "; ".join(problems[:10]) + (f"; ... {len(problems) - 10} more" if len(problems) > 10 else "")
+        raise InputError(f"{len(problems)} pairing problem(s): {shown}", Path(root))
+    return pairs
+
+
+def synthetic_pairs(hr_dir: str | Path) -> list[Pair]:
+    """Pairs with no stored LR: the LR is made on the fly (see :func:`load_pair`)."""
+    return [Pair(p.name, p, None) for p in list_images(hr_dir)]
+
+
+def load_pair(
+    pair: Pair, scale: float, *, degradation: str = "bicubic", quantise: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read (hr, lr) float32 arrays; degrade the HR when no LR is stored."""
+    hr = read_image(pair.hr_path)
+    if pair.lr_path is not None:
+        return hr, read_image(pair.lr_path)
+    from mrisr.data.degrade import degrade
+
+    return hr, degrade(hr, scale, kind=degradation, quantise=quantise)
+
+
+def iter_pairs(
+    pairs: list[Pair], scale: float, **kwargs
+) -> Iterator[tuple[Pair, np.ndarray, np.ndarray]]:
+    """Yield ``(pair, hr, lr)`` for each pair."""
+    for p in pairs:
+        hr, lr = load_pair(p, scale, **kwargs)
+        yield p, hr, lr
+
+
+def open_split(
+    root: str | Path, split: str, scale: float, *, on_the_fly: bool | None = None
+) -> list[Pair]:
+    """Stored pairs when ``ROOT/<split> x<s>`` exists, else on-the-fly pairs.
+
+    ``on_the_fly=True`` forces degradation even when LR folders exist;
+    ``False`` requires them.
+    """
+    has_lr = lr_folder(root, split, scale).is_dir()
+    if on_the_fly or (on_the_fly is None and not has_lr):
+        return synthetic_pairs(Path(root) / split)
+    return find_pairs(root, split, scale)
