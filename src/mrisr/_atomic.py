@@ -43,6 +43,31 @@ def atomic_path(path: str | Path, *, suffix: str | None = None) -> Iterator[Path
         raise
 
 
+def check_output_dir(path: str | Path) -> Path:
+    """Check, before any work is done, that ``path`` can become an output folder.
+
+    Nothing is created: the folder itself, or its nearest existing ancestor,
+    must be a writable folder.
+
+    Raises
+    ------
+    InputError
+        If ``path`` (or an ancestor) is a file, or the folder is not writable.
+    """
+    path = Path(path)
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        where = "is a file" if probe == path else f"cannot be created ({probe} is a file)"
+        raise InputError(f"output folder {where}", path)
+    if not os.access(probe, os.W_OK):
+        raise InputError(f"output folder is not writable ({probe})", path)
+    return path
+
+
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically (UTF-8)."""
     with atomic_path(path) as tmp:

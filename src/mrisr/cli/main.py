@@ -18,6 +18,7 @@ import logging
 import os
 import pkgutil
 import sys
+import warnings
 
 from mrisr import __version__
 
@@ -37,10 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for mod in _commands():
-        p = sub.add_parser(mod.NAME, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP))
+        # argparse %-formats help strings: a literal '%' (e.g. "95% CIs") must not break --help
+        p = sub.add_parser(
+            mod.NAME, help=mod.HELP.replace("%", "%%"), description=getattr(mod, "DESCRIPTION", mod.HELP)
+        )
         mod.add_arguments(p)
         p.set_defaults(_run=mod.run)
     return parser
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Show a Python warning as one ``mrisr: warning:`` line (no source excerpt)."""
+    print(f"mrisr: warning: {message}", file=sys.stderr if file is None else file)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args._run(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            return int(args._run(args) or 0)
     except KeyboardInterrupt:
         print("mrisr: interrupted", file=sys.stderr)
         return 130

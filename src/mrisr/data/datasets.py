@@ -61,6 +61,8 @@ def list_images(folder: str | Path) -> list[Path]:
 def _image_size(path: Path) -> tuple[int, int]:
     from PIL import Image, UnidentifiedImageError
 
+    if path.stat().st_size == 0:
+        raise InputError("file is empty", path)
     try:
         with Image.open(path) as im:
             w, h = im.size

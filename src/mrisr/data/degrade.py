@@ -3,7 +3,7 @@
 One registry, :data:`DEGRADATIONS`, maps a name to ``fn(hr, out_shape, **opts)``.
 
 - ``bicubic``: anti-aliased bicubic downscaling (MATLAB ``imresize`` style).
-- ``gaussian``: Gaussian blur (sigma in HR pixels, default ``0.5 * scale``...
+- ``gaussian``: Gaussian blur (sigma in HR pixels, default ``0.5 * scale``,
   see :func:`gaussian_degrade`) followed by area averaging to ``out_shape``.
 - ``kspace``: truncation of k-space to the central ``out_shape`` frequencies,
   MRI's physical low-resolution acquisition model.
@@ -65,6 +65,15 @@ def gaussian_degrade(
     return area_downscale(blurred, out_shape)
 
 
+def _centre_start(n: int, m: int) -> int:
+    """First index of the central ``m`` frequencies of an fftshift-ed axis of length ``n``.
+
+    Keeps the zero frequency (index ``n // 2`` after ``fftshift``) at index
+    ``m // 2`` of the kept block, which is where ``ifftshift`` expects it.
+    """
+    return n // 2 - m // 2
+
+
 @DEGRADATIONS.register("kspace")
 def kspace_degrade(hr: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
     """Keep the central ``out_shape`` block of the 2-D Fourier transform.
@@ -75,10 +84,44 @@ def kspace_degrade(hr: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
     x = np.asarray(hr, dtype=np.float64)
     h, w = x.shape[-2:]
     oh, ow = int(out_shape[0]), int(out_shape[1])
+    if oh > h or ow > w:
+        raise ValueError(f"k-space truncation cannot enlarge {h}x{w} to {oh}x{ow}")
     k = np.fft.fftshift(np.fft.fft2(x), axes=(-2, -1))
-    top, left = (h - oh + 1) // 2, (w - ow + 1) // 2
+    top, left = _centre_start(h, oh), _centre_start(w, ow)
     kc = k[..., top : top + oh, left : left + ow]
     out = np.fft.ifft2(np.fft.ifftshift(kc, axes=(-2, -1))).real * (oh * ow) / (h * w)
+    return out.astype(np.float32)
+
+
+def kspace_upsample(lr: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+    """Zero-filled k-space upsampling (sinc interpolation), the inverse of ``kspace``.
+
+    The LR spectrum is placed at the centre of an ``out_shape`` spectrum of
+    zeros, so an image band-limited below the LR Nyquist frequency is
+    recovered exactly from its :func:`kspace_degrade` output.
+
+    Parameters
+    ----------
+    lr : numpy.ndarray
+        (..., h, w) float image.
+    out_shape : tuple of int
+        (H, W) with ``H >= h`` and ``W >= w``.
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., H, W) float32, real part, same mean intensity as ``lr``.
+    """
+    x = np.asarray(lr, dtype=np.float64)
+    h, w = x.shape[-2:]
+    oh, ow = int(out_shape[0]), int(out_shape[1])
+    if oh < h or ow < w:
+        raise ValueError(f"zero-fill upsampling cannot shrink {h}x{w} to {oh}x{ow}")
+    k = np.fft.fftshift(np.fft.fft2(x), axes=(-2, -1))
+    big = np.zeros(x.shape[:-2] + (oh, ow), dtype=complex)
+    top, left = _centre_start(oh, h), _centre_start(ow, w)
+    big[..., top : top + h, left : left + w] = k
+    out = np.fft.ifft2(np.fft.ifftshift(big, axes=(-2, -1))).real * (oh * ow) / (h * w)
     return out.astype(np.float32)
 
 

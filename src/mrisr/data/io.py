@@ -57,7 +57,7 @@ def _to_unit_float(arr: np.ndarray, path: Path) -> np.ndarray:
 
 
 def _grey(arr: np.ndarray, path: Path) -> np.ndarray:
-    """Collapse (H, W, C) colour to (H, W) grey; equal channels are kept exactly."""
+    """Collapse (H, W, C) unit-float colour to (H, W) grey; equal channels are kept exactly."""
     if arr.ndim == 2:
         return arr
     if arr.ndim != 3 or arr.shape[2] not in (2, 3, 4):
@@ -68,7 +68,15 @@ def _grey(arr: np.ndarray, path: Path) -> np.ndarray:
     if np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2]):
         return rgb[..., 0]
     warnings.warn(f"{path}: colour image with differing channels converted to luminance", stacklevel=3)
-    return (rgb.astype(np.float64) @ _LUMA).astype(np.float32 if rgb.dtype.kind == "f" else rgb.dtype)
+    return (rgb.astype(np.float64) @ _LUMA).astype(np.float32)
+
+
+def _is_colour16(im) -> bool:
+    """True for 16-bit RGB(A) files, which Pillow decodes at 8 bits per channel."""
+    tile = getattr(im, "tile", None) or []
+    args = tile[0].args if tile and hasattr(tile[0], "args") else None
+    rawmode = args[0] if isinstance(args, tuple) and args else args
+    return im.mode in ("RGB", "RGBA") and isinstance(rawmode, str) and ";16" in rawmode
 
 
 def read_image(path: str | Path, *, allow_blank: bool = False) -> np.ndarray:
@@ -103,6 +111,12 @@ def read_image(path: str | Path, *, allow_blank: bool = False) -> np.ndarray:
         raise InputError("file is empty", path)
     try:
         with Image.open(path) as im:
+            if _is_colour16(im):
+                warnings.warn(
+                    f"{path}: 16-bit colour image read at 8-bit precision (Pillow limitation); "
+                    "save MRI as 16-bit grey to keep full precision",
+                    stacklevel=2,
+                )
             im.load()
             if im.mode in ("P", "PA"):
                 im = im.convert("RGBA")
@@ -115,7 +129,7 @@ def read_image(path: str | Path, *, allow_blank: bool = False) -> np.ndarray:
         raise InputError(f"corrupt image ({exc})", path) from None
     if arr.size == 0:
         raise InputError("image has no pixels", path)
-    arr = _to_unit_float(_grey(arr, path), path)
+    arr = _grey(_to_unit_float(arr, path), path)
     if not allow_blank and not arr.any():
         raise InputError("image is all zeros", path)
     return np.ascontiguousarray(arr, dtype=np.float32)
@@ -150,9 +164,9 @@ def write_image(path: str | Path, image: np.ndarray, *, bits: int = 8) -> Path:
         raise ValueError(f"expected a 2-D grey image, got shape {image.shape}")
     x = np.clip(np.nan_to_num(image.astype(np.float64)), 0.0, 1.0)
     if bits == 8:
-        pil = Image.fromarray(np.round(x * 255.0).astype(np.uint8), mode="L")
+        pil = Image.fromarray(np.round(x * 255.0).astype(np.uint8))  # mode "L"
     else:
-        pil = Image.fromarray(np.round(x * 65535.0).astype(np.uint16), mode="I;16")
+        pil = Image.fromarray(np.round(x * 65535.0).astype(np.uint16))  # mode "I;16"
     fmt = "PNG" if path.suffix.lower() == ".png" else "TIFF"
     with atomic_path(path) as tmp:
         pil.save(tmp, format=fmt)

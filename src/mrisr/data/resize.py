@@ -4,7 +4,11 @@ Conventions: half-pixel centres (a source pixel ``j`` covers ``[j, j+1)``; the
 output pixel ``i`` of an ``n_in -> n_out`` resize samples source coordinate
 ``(i + 0.5) * n_in / n_out - 0.5``), border samples clamped to the edge. With
 ``a = -0.75`` and no anti-aliasing the cubic kernel reproduces OpenCV
-``INTER_CUBIC`` and PyTorch ``bicubic(align_corners=False)`` in float.
+``INTER_CUBIC`` and PyTorch ``bicubic(align_corners=False)`` in float;
+``bilinear`` matches PyTorch ``bilinear(align_corners=False)`` and OpenCV
+``INTER_LINEAR`` when upscaling; ``nearest`` picks the source pixel whose
+cell contains the output centre (PyTorch ``nearest-exact``, PIL ``NEAREST``),
+not OpenCV/PyTorch ``nearest``, which drop the half-pixel offset.
 
 Every resize is ``out = R_h @ image @ R_w.T`` with small dense matrices, which
 makes it exact for any (also non-integer) scale, batchable, and reusable as the

@@ -7,7 +7,7 @@ import io
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,29 +82,65 @@ def evaluate_pairs(
     shave : int, default 0
         Border excluded from the metrics (0 is the study's protocol).
     progress : bool
-        Show a tqdm bar.
+        Show a tqdm bar (only when stderr is a terminal).
     keep_outputs : callable, optional
         Called as ``keep_outputs(method, image_name, sr)`` for each output.
+    """
+    images = ((p.name, *load_pair(p, scale)) for p in pairs)
+    return evaluate_images(
+        images, methods, total=len(pairs), shave=shave, progress=progress, keep_outputs=keep_outputs
+    )
+
+
+def evaluate_images(
+    images: Iterable[tuple[str, np.ndarray, np.ndarray]],
+    methods: dict[str, Method],
+    *,
+    total: int | None = None,
+    shave: int = 0,
+    progress: bool = True,
+    keep_outputs: Callable[[str, str, np.ndarray], None] | None = None,
+) -> EvalResult:
+    """Run every method on in-memory ``(name, hr, lr)`` triples and measure it.
+
+    Parameters
+    ----------
+    images : iterable of (str, numpy.ndarray, numpy.ndarray)
+        Image name, HR (H, W) and LR (h, w) float arrays in [0, 1]; read lazily.
+    methods : dict
+        Label -> method.
+    total : int, optional
+        Number of images (for the progress bar).
+    shave, progress, keep_outputs
+        As in :func:`evaluate_pairs`.
     """
     from tqdm.auto import tqdm
 
     result = EvalResult()
-    bar = tqdm(total=len(pairs) * len(methods), disable=not progress, desc="evaluate", unit="img")
-    for pair in pairs:
-        hr, lr = load_pair(pair, scale)
-        for label, method in methods.items():
-            t0 = time.perf_counter()
-            sr = np.asarray(method(lr, hr.shape))
-            dt = time.perf_counter() - t0
-            if sr.shape != hr.shape:
-                raise RuntimeError(f"method {label} returned shape {sr.shape}, expected {hr.shape}")
-            row = {"method": label, "image": pair.name, **image_metrics(sr, hr, shave=shave), "seconds": dt}
-            result.rows.append(row)
-            if keep_outputs is not None:
-                keep_outputs(label, pair.name, sr)
-            bar.update(1)
-    bar.close()
+    n = None if total is None else total * len(methods)
+    # disable=None: no bar when stderr is not a terminal (logs, CI, pipes).
+    with tqdm(total=n, disable=None if progress else True, desc="evaluate", unit="img") as bar:
+        for name, hr, lr in images:
+            for label, method in methods.items():
+                row, sr = _measure(label, method, name, hr, lr, shave)
+                result.rows.append(row)
+                if keep_outputs is not None:
+                    keep_outputs(label, name, sr)
+                bar.update(1)
     return result
+
+
+def _measure(
+    label: str, method: Method, name: str, hr: np.ndarray, lr: np.ndarray, shave: int
+) -> tuple[dict[str, Any], np.ndarray]:
+    """Time one method on one LR image and score it; return ``(row, sr)``."""
+    t0 = time.perf_counter()
+    sr = np.asarray(method(lr, hr.shape))
+    dt = time.perf_counter() - t0
+    if sr.shape != hr.shape:
+        raise RuntimeError(f"method {label} returned shape {sr.shape}, expected {hr.shape}")
+    row = {"method": label, "image": name, **image_metrics(sr, hr, shave=shave), "seconds": dt}
+    return row, sr
 
 
 def evaluate_split(
@@ -125,6 +161,10 @@ def evaluate_split(
     parameters). ``limit`` keeps the first N images (by name).
     """
     scale = check_scale(scale)
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be >= 1, got {limit}")
+    if shave < 0:
+        raise ValueError(f"shave must be >= 0, got {shave}")
     pairs = open_split(root, split, scale, on_the_fly=on_the_fly)
     if limit is not None:
         pairs = pairs[:limit]

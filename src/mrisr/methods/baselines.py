@@ -26,9 +26,11 @@ class Interpolation:
 
 
 def _factory(kernel: str):
-    def make(*, scale: float, arg: str | None = None) -> Interpolation:
+    def make(*, scale: float, arg: str | None = None, **params) -> Interpolation:
         if arg:
             raise ValueError(f"method {kernel!r} takes no ':' argument, got {arg!r}")
+        if params:
+            raise ValueError(f"method {kernel!r} takes no parameters, got {sorted(params)}")
         return Interpolation(kernel=kernel, name=kernel)
 
     return make

@@ -44,11 +44,14 @@ def load_params(path: str | None, specs: list[str]) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mrisr._atomic import check_output_dir
     from mrisr.evaluation import evaluate_split, format_table, write_results
 
     specs = [s.strip() for s in args.method.split(",") if s.strip()]
     if not specs:
         raise ValueError("--method names no method")
+    if args.out:
+        check_output_dir(args.out)  # fail before the (possibly long) run, not after it
     result = evaluate_split(
         args.data,
         args.split,

@@ -1,0 +1,136 @@
+"""Turn a finished training run into shipped weights with a model card.
+
+Exports the (EMA) weights of ``RUN/<checkpoint>.pt`` to
+``src/mrisr/weights/<stem>.safetensors``, measures them on the val split with
+the same code as ``mrisr evaluate`` (bicubic side by side), copies the run's
+config, command, metrics CSV and log beside them, plots val PSNR against
+CPU-hours, writes ``<stem>.md`` and updates ``index.json``.
+
+    python scripts/ship_weights.py --run runs/NAME --stem liif_smam_eem_x2x4 \
+        --methods liif-x2,liif-x4 --scales 2,4 --data ../shared/data/ixi-t2-midslices
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import shutil
+from pathlib import Path
+
+import yaml
+
+WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "mrisr" / "weights"
+
+
+def plot_curve(metrics_csv: Path, out_png: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in csv.DictReader(open(metrics_csv)) if r.get("val_psnr")]
+    hours = [float(r["wall_hours"]) for r in rows]
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    ax.plot(hours, [float(r["val_psnr"]) for r in rows], "o-", label="val PSNR (first val pair)")
+    ax.set_xlabel("training wall-clock hours (CPU)")
+    ax.set_ylabel("PSNR (dB)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out_png)
+    plt.close(fig)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--checkpoint", default="best", help="best or last")
+    ap.add_argument("--stem", required=True)
+    ap.add_argument("--methods", required=True, help="method names served, one per scale")
+    ap.add_argument("--scales", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--split", default="val")
+    ap.add_argument("--description", default="")
+    args = ap.parse_args()
+
+    import torch
+
+    from mrisr.evaluation import evaluate_split, format_table
+    from mrisr.models.checkpoint import export_weights, load_checkpoint
+    from mrisr.weights import sha256_of
+
+    run = Path(args.run)
+    ck_path = run / f"{args.checkpoint}.pt"
+    ck = load_checkpoint(ck_path)
+    scales = [float(s) for s in args.scales.split(",")]
+    methods = args.methods.split(",")
+    info = {
+        "steps": ck["step"], "epochs": round(float(ck["epoch"]), 2), "hours": round(float(ck["wall_hours"]), 3),
+        "hardware": f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}",
+        "run": run.name, "checkpoint": args.checkpoint,
+    }
+    out = WEIGHTS / f"{args.stem}.safetensors"
+    export_weights(ck_path, out, info=info)
+    tables, val = [], {}
+    for s in scales:
+        res = evaluate_split(args.data, args.split, s, ["bicubic", f"liif:{out}"], progress=False)
+        tables.append(f"### x{s:g} ({args.split}, {res.meta['images']} images)\n\n```\n{format_table(res)}\n```")
+        summ = res.summary()[f"liif:{out}"]
+        val[f"x{s:g}"] = {k: round(summ[f"{k}_mean"], 4) for k in ("psnr", "psnr_fg", "ssim", "ssim_g")}
+    for f in ("config.yaml", "command.txt", "metrics.csv"):
+        shutil.copyfile(run / f, WEIGHTS / f"{args.stem}.{f.replace('.txt', '.command.txt') if f == 'command.txt' else f}")
+    log = run.parent / f"{run.name}.log"
+    if log.exists():
+        shutil.copyfile(log, WEIGHTS / f"{args.stem}.train.log")
+    plot_curve(run / "metrics.csv", WEIGHTS / f"{args.stem}.curve.png", f"{args.stem}: val PSNR vs CPU-hours")
+    card = f"""# {args.stem}
+
+{args.description}
+
+Serves methods: {', '.join(f'`{m}`' for m in methods)} (scales {', '.join(f'{s:g}' for s in scales)}).
+
+| | |
+|---|---|
+| architecture | `{json.dumps(ck['model_spec'])}` |
+| data | IXI T2 mid-slices, `train` split (502 images), stored LR pairs; selected on `{args.split}` |
+| steps / epochs | {info['steps']} / {info['epochs']} (epoch = one pass over the 502 training images) |
+| training time | {info['hours']} h wall-clock |
+| hardware | {info['hardware']} |
+| weights | `{out.name}` (EMA weights of `{args.checkpoint}.pt`), SHA-256 `{sha256_of(out)}` |
+
+## Command
+
+```
+{(run / 'command.txt').read_text().strip()}
+```
+
+Config: `{args.stem}.config.yaml`; per-step log: `{args.stem}.metrics.csv`; curve: `{args.stem}.curve.png`.
+
+## Validation (measured by `scripts/ship_weights.py` with `mrisr.evaluation`, bicubic side by side)
+
+{chr(10).join(tables)}
+
+## Licence
+
+Trained on IXI (brain-development.org/ixi-dataset), distributed under CC BY-SA 3.0; these weights are a
+derivative work shared under the same terms.
+"""
+    (WEIGHTS / f"{args.stem}.md").write_text(card)
+    idx_path = WEIGHTS / "index.json"
+    idx = json.loads(idx_path.read_text()) if idx_path.exists() else {"weights": []}
+    idx["weights"] = [e for e in idx["weights"] if e["file"] != out.name]
+    idx["weights"].append({
+        "file": out.name, "sha256": sha256_of(out), "methods": methods, "scales": scales,
+        "card": f"{args.stem}.md", "description": args.description, "val": val, **info,
+    })
+    idx_path.write_text(json.dumps(idx, indent=2) + "\n")
+    print("\n\n".join(tables))
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) and its card")
+
+
+if __name__ == "__main__":
+    main()

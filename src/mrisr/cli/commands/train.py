@@ -1,0 +1,38 @@
+"""``mrisr train``: train a model from a YAML config."""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "train"
+HELP = "train a LIIF-family model from a YAML config (CPU, GPU or torchrun DDP)"
+ORDER = 40
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", required=True, help="YAML training config")
+    p.add_argument("--name", help="run name (default: the config's name)")
+    p.add_argument("--runs", default="runs", help="parent folder of run folders (default: runs)")
+    p.add_argument("--resume", action="store_true", help="continue the run from its last.pt exactly")
+    p.add_argument("--device", help="override the config's device (cpu, cuda, cuda:1, auto)")
+    p.add_argument("--max-steps", type=int, help="stop after this many steps in this call")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value, e.g. --set optim.lr=1e-4 (repeatable)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mrisr.train import load_train_config
+    from mrisr.train.loop import train
+
+    cfg = load_train_config(args.config, args.set)
+    name = args.name or cfg.name
+    result = train(
+        cfg, Path(args.runs) / name, resume=args.resume, device=args.device,
+        progress=not args.no_progress, max_steps=args.max_steps,
+    )
+    print(f"{name}: step {result['step']}, best val PSNR {result['best_val_psnr']:.3f} dB, "
+          f"{result['wall_hours']:.3f} h")
+    return 0

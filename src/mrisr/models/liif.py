@@ -1,0 +1,194 @@
+"""LIIF: local implicit image function decoder over a convolutional encoder.
+
+For a query coordinate, the decoder takes the 3x3-unfolded latent code of each
+of the 4 nearest latent pixels, the query's offset from that latent (in latent
+pixels) and the output cell size, predicts a value with an MLP, and blends the
+4 predictions with area weights (local ensemble).
+
+Implementation notes (ours): the MLP's first layer is linear in the unfolded
+code, so its feature part is evaluated once per *latent* pixel as a 3x3
+convolution and gathered per query, instead of once per query and ensemble
+member; the 4 ensemble members are decoded in one batched MLP call. Optionally
+the network predicts a residual over bicubic interpolation of the input.
+
+References
+----------
+Y. Chen, S. Liu, X. Wang, "Learning Continuous Image Representation with Local
+Implicit Image Function", CVPR 2021.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mrisr.models.attention import SMAM
+from mrisr.models.coords import make_cell, make_coord
+from mrisr.models.edges import EdgeMap, InputFusion
+from mrisr.models.registry import MODELS, make_model
+
+_SHIFTS = ((-1, -1), (-1, 1), (1, -1), (1, 1))
+
+
+class MLP(nn.Module):
+    """Linear-ReLU stack: ``in_dim -> hidden... -> out_dim``."""
+
+    def __init__(self, in_dim: int, out_dim: int, hidden: list[int]) -> None:
+        super().__init__()
+        dims = [in_dim, *hidden]
+        layers: list[nn.Module] = []
+        for a, b in zip(dims[:-1], dims[1:], strict=True):
+            layers += [nn.Linear(a, b), nn.ReLU(inplace=True)]
+        layers.append(nn.Linear(dims[-1], out_dim))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+@MODELS.register("liif")
+class LIIF(nn.Module):
+    """Arbitrary-scale SR: encoder + local implicit decoder (+ SMAM, + EEM).
+
+    Parameters
+    ----------
+    encoder : dict
+        Encoder spec, e.g. ``{"name": "edsr-baseline", "args": {}}``.
+    mlp_hidden : list of int, default [128, 128, 128, 128]
+        Hidden widths of the decoder MLP (the study: 4 x 128 or 4 x 256).
+    in_channels : int, default 1
+        Image channels.
+    residual : bool, default True
+        Predict a residual over bicubic interpolation of the input.
+    smam : str or None, default None
+        Where SMAM sits: ``None`` (off), ``"input"`` (on the image, fused before
+        the encoder) or ``"features"`` (gating the encoder output).
+    smam_hidden : int, default 16
+        Channels inside each SMAM head.
+    eem : str or None, default None
+        Edge map kind for EEM: ``None`` (off), ``"sobel"``, ``"log"`` or ``"learned"``.
+    query_chunk : int, default 65536
+        Queries decoded at once at inference (bounds memory).
+
+    Shapes
+    ------
+    ``forward(lr (B, C, h, w), coord (B, Q, 2), cell (B, Q, 2)) -> (B, Q, C)``,
+    values in the units of ``lr`` (the model normalises internally).
+    """
+
+    def __init__(
+        self,
+        encoder: dict | None = None,
+        mlp_hidden: list[int] | None = None,
+        in_channels: int = 1,
+        residual: bool = True,
+        smam: str | None = None,
+        smam_hidden: int = 16,
+        eem: str | None = None,
+        query_chunk: int = 65536,
+    ) -> None:
+        super().__init__()
+        enc_spec = encoder or {"name": "edsr-baseline", "args": {}}
+        enc_spec = {"name": enc_spec["name"], "args": {**(enc_spec.get("args") or {}), "in_channels": in_channels}}
+        if smam not in (None, "input", "features"):
+            raise ValueError(f"smam must be None, 'input' or 'features', got {smam!r}")
+        self.in_channels, self.residual, self.query_chunk = in_channels, residual, query_chunk
+        self.encoder = make_model(enc_spec)
+        c = self.encoder.out_dim
+        edge = EdgeMap(eem) if eem else None
+        att_in = SMAM(in_channels, smam_hidden) if smam == "input" else None
+        self.fusion = InputFusion(edge, att_in) if (edge or att_in) else None
+        self.feature_attention = SMAM(c, smam_hidden) if smam == "features" else None
+        self.feat_dim = c
+        self.imnet = MLP(c * 9 + 4, in_channels, list(mlp_hidden or [128, 128, 128, 128]))
+        if residual:  # start exactly at bicubic: the residual head begins at zero
+            nn.init.zeros_(self.imnet.layers[-1].weight)
+            nn.init.zeros_(self.imnet.layers[-1].bias)
+
+    # ------------------------------------------------------------------ encoding
+    def encode(self, lr: torch.Tensor) -> torch.Tensor:
+        """Latent projection: the MLP's first layer applied to the unfolded code, (B, H1, h, w)."""
+        x = (lr - 0.5) / 0.5
+        if self.fusion is not None:
+            x = self.fusion(x)
+        feat = self.encoder(x)
+        if self.feature_attention is not None:
+            feat = self.feature_attention(feat)
+        first = self.imnet.layers[0]
+        c = self.feat_dim
+        # LIIF unfolds 3x3 neighbourhoods (channel-major: index c*9 + k) with zero padding,
+        # which followed by a linear layer is exactly a 3x3 convolution.
+        w = first.weight[:, : c * 9].reshape(-1, c, 3, 3)
+        return F.conv2d(feat, w, first.bias, padding=1)
+
+    # ------------------------------------------------------------------ decoding
+    def _neighbours(self, coord: torch.Tensor, hw: tuple[int, int]):
+        """For each of the 4 ensemble shifts: flat latent index, relative offset, area."""
+        h, w = hw
+        size = torch.tensor([h, w], device=coord.device, dtype=coord.dtype)
+        radius = 1.0 / size  # half a latent pixel in [-1, 1] units
+        out = []
+        for vy, vx in _SHIFTS:
+            shift = torch.stack([vy * radius[0], vx * radius[1]]) + 1e-6
+            c = (coord + shift).clamp(-1 + 1e-6, 1 - 1e-6)
+            idx = ((c + 1) / 2 * size).floor().long()
+            idx[..., 0].clamp_(0, h - 1)
+            idx[..., 1].clamp_(0, w - 1)
+            centre = (idx.to(coord.dtype) * 2 + 1) / size - 1
+            rel = (coord - centre) * size
+            area = (rel[..., 0] * rel[..., 1]).abs() + 1e-9
+            out.append((idx[..., 0] * w + idx[..., 1], rel, area))
+        return out
+
+    def decode(self, proj: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
+        """Decode queries from a latent projection: (B, Q, 2) coords -> (B, Q, C) values (residual part)."""
+        b, hidden, h, w = proj.shape
+        q = coord.shape[1]
+        neigh = self._neighbours(coord, (h, w))
+        flat = proj.flatten(2).transpose(1, 2)  # (B, h*w, H1)
+        idx = torch.cat([n[0] for n in neigh], dim=1)  # (B, 4Q)
+        rel = torch.cat([n[1] for n in neigh], dim=1)  # (B, 4Q, 2)
+        rel_cell = (cell * torch.tensor([h, w], device=cell.device, dtype=cell.dtype)).repeat(1, 4, 1)
+        first = self.imnet.layers[0]
+        w_tail = first.weight[:, self.feat_dim * 9 :]  # (H1, 4): rel y, rel x, cell y, cell x
+        z = torch.gather(flat, 1, idx.unsqueeze(-1).expand(-1, -1, hidden))
+        z = z + torch.cat([rel, rel_cell], dim=-1) @ w_tail.t()
+        pred = self.imnet.layers[2:](torch.relu(z)).view(b, 4, q, -1)
+        areas = torch.stack([n[2] for n in neigh], dim=1)  # (B, 4, Q)
+        # Each prediction is weighted by the area of the diagonally opposite sub-rectangle.
+        areas = areas.flip(1) / areas.sum(1, keepdim=True)
+        return (pred * areas.unsqueeze(-1)).sum(1)
+
+    def base(self, lr: torch.Tensor, coord: torch.Tensor) -> torch.Tensor:
+        """Bicubic interpolation of ``lr`` at ``coord``: (B, Q, C)."""
+        grid = coord.flip(-1).unsqueeze(1)  # grid_sample wants (x, y)
+        v = F.grid_sample(lr, grid, mode="bicubic", padding_mode="border", align_corners=False)
+        return v[:, :, 0, :].transpose(1, 2)
+
+    def query(self, lr: torch.Tensor, proj: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
+        """Values at ``coord`` (B, Q, C) in the units of ``lr``."""
+        out = self.decode(proj, coord, cell) * 0.5
+        if self.residual:
+            out = out + self.base(lr, coord)
+        else:
+            out = out + 0.5
+        return out
+
+    def forward(self, lr: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
+        return self.query(lr, self.encode(lr), coord, cell)
+
+    @torch.no_grad()
+    def upscale(self, lr: torch.Tensor, out_shape: tuple[int, int], *, chunk: int | None = None) -> torch.Tensor:
+        """Render a full (B, C, H, W) output grid, decoding queries in chunks."""
+        b = lr.shape[0]
+        proj = self.encode(lr)
+        coord = make_coord(out_shape, device=lr.device, dtype=lr.dtype).expand(b, -1, -1)
+        cell = make_cell(out_shape, coord.shape[1], device=lr.device, dtype=lr.dtype).expand(b, -1, -1)
+        step = chunk or self.query_chunk
+        parts = [
+            self.query(lr, proj, coord[:, i : i + step], cell[:, i : i + step])
+            for i in range(0, coord.shape[1], step)
+        ]
+        out = torch.cat(parts, dim=1)
+        return out.transpose(1, 2).reshape(b, -1, *out_shape)

@@ -1,0 +1,88 @@
+"""LIIF checkpoints as SR methods: ``liif:PATH`` and the shipped ``liif-x*`` weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mrisr.methods.base import METHODS, as_batch
+
+
+class LIIFMethod:
+    """Wrap a LIIF-family model as a method ``(lr, out_shape) -> sr``.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.safetensors`` weights or a ``.pt`` training checkpoint.
+    device : str, default 'cpu'
+        Torch device for inference.
+    batch_size : int, default 4
+        Images encoded at once.
+    chunk : int, optional
+        Queries decoded at once (bounds memory; default the model's).
+    name : str, optional
+        Label (default ``liif:<file name>``).
+    """
+
+    def __init__(self, path: str | Path, *, device: str = "cpu", batch_size: int = 4,
+                 chunk: int | None = None, name: str | None = None, info: dict | None = None) -> None:
+        from mrisr.models.checkpoint import load_model
+
+        self.model, meta = load_model(path, device=device)
+        self.device, self.batch_size, self.chunk = device, int(batch_size), chunk
+        self.name = name or f"liif:{Path(path).name}"
+        self.info: dict[str, Any] = {**meta, **(info or {})}
+
+    def __call__(self, lr: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+        import torch
+
+        x, single = as_batch(lr)
+        out = np.empty((x.shape[0], int(out_shape[0]), int(out_shape[1])), dtype=np.float32)
+        with torch.inference_mode():
+            for i in range(0, len(x), self.batch_size):
+                t = torch.from_numpy(x[i : i + self.batch_size, None]).to(self.device)
+                sr = self.model.upscale(t, (int(out_shape[0]), int(out_shape[1])), chunk=self.chunk)
+                out[i : i + len(t)] = sr.clamp(0, 1)[:, 0].float().cpu().numpy()
+        return out[0] if single else out
+
+
+@METHODS.register("liif")
+def _liif(*, scale: float, arg: str | None = None, **params: Any) -> LIIFMethod:
+    if not arg:
+        raise ValueError("method 'liif' needs a checkpoint: liif:PATH")
+    return LIIFMethod(arg, **params)
+
+
+def _shipped(method: str):
+    def make(*, scale: float, arg: str | None = None, **params: Any) -> LIIFMethod:
+        from mrisr.weights import entry_for, verified_path
+
+        entry = entry_for(method)
+        if arg:
+            raise ValueError(f"method {method!r} takes no ':' argument; use liif:PATH for other weights")
+        if entry.scales and not any(abs(scale - s) < 1e-6 for s in entry.scales) and not params.pop(
+            "any_scale", False
+        ):
+            raise ValueError(
+                f"{method} was trained and validated for scale(s) {', '.join(f'{s:g}' for s in entry.scales)}, "
+                f"not {scale:g} (use liif:PATH to force)"
+            )
+        card = {"card": entry.card, "sha256": entry.sha256}
+        return LIIFMethod(verified_path(entry), name=method, info=card, **params)
+
+    return make
+
+
+def _register_shipped() -> None:
+    from mrisr.weights import index
+
+    for entry in index():
+        for m in entry.methods:
+            if m not in METHODS:
+                METHODS.register(m, _shipped(m))
+
+
+_register_shipped()

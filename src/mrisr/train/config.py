@@ -1,0 +1,116 @@
+"""Training configuration: YAML validated into frozen dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mrisr.config import from_dict, load_yaml, with_overrides
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Registry name and constructor arguments of the model."""
+
+    name: str = "liif"
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where training pairs come from and how patches are drawn.
+
+    ``pairs`` lists ``[lr, hr]`` folder scales in the study layout: ``[2, 1]``
+    pairs ``<split> x2`` (LR) with ``<split>`` (HR) at scale 2; ``[4, 2]`` pairs
+    ``<split> x4`` with ``<split> x2`` (the off-domain 64 -> 128 task). With
+    ``mode: on_the_fly`` the HR images are degraded during training at a scale
+    drawn uniformly from ``scale_range`` (non-integer scales included).
+    """
+
+    root: str
+    train_split: str = "train"
+    val_split: str = "val"
+    mode: str = "stored"
+    pairs: tuple[tuple[int, ...], ...] = ((2, 1),)
+    val_pairs: tuple[tuple[int, ...], ...] | None = None
+    scale_range: tuple[float, ...] = (1.0, 4.0)
+    degradation: str = "bicubic"
+    lr_patch: int = 48
+    lr_patch_final: int | None = None
+    queries: int = 2304
+    foreground_min: float = 0.3
+    augment: bool = True
+    val_limit: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("stored", "on_the_fly"):
+            raise ValueError(f"data.mode must be 'stored' or 'on_the_fly', got {self.mode!r}")
+        for p in (*self.pairs, *(self.val_pairs or ())):
+            if len(p) != 2 or p[0] <= p[1] or p[0] % p[1]:
+                raise ValueError(f"data pairs must be [lr, hr] with lr a multiple of hr > hr, got {list(p)}")
+        if len(self.scale_range) != 2 or not 1.0 <= self.scale_range[0] <= self.scale_range[1] <= 16:
+            raise ValueError(f"data.scale_range must be [lo, hi] within [1, 16], got {list(self.scale_range)}")
+        if self.lr_patch < 8:
+            raise ValueError(f"data.lr_patch must be >= 8, got {self.lr_patch}")
+        if self.queries < 0:
+            raise ValueError(f"data.queries must be >= 0 (0 = all pixels), got {self.queries}")
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    """Adam and the learning-rate schedule."""
+
+    lr: float = 2e-4
+    betas: tuple[float, ...] = (0.9, 0.999)
+    weight_decay: float = 0.0
+    schedule: str = "cosine"
+    warmup_steps: int = 0
+    min_lr_ratio: float = 0.01
+    milestones: tuple[int, ...] = ()
+    gamma: float = 0.5
+    grad_clip: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.schedule not in ("cosine", "multistep", "constant"):
+            raise ValueError(f"optim.schedule must be cosine, multistep or constant, got {self.schedule!r}")
+        if self.lr <= 0:
+            raise ValueError(f"optim.lr must be > 0, got {self.lr}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A whole training run."""
+
+    data: DataConfig
+    model: ModelSpec = field(default_factory=ModelSpec)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    name: str = "run"
+    seed: int = 0
+    steps: int = 10000
+    batch_size: int = 16
+    ema: float | None = None
+    val_every: int = 500
+    ckpt_every: int = 500
+    keep_every: int | None = None
+    log_every: int = 20
+    device: str = "auto"
+    amp: bool = True
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        for k in ("steps", "batch_size", "val_every", "ckpt_every", "log_every"):
+            if getattr(self, k) < 1:
+                raise ValueError(f"{k} must be >= 1, got {getattr(self, k)}")
+        if self.ema is not None and not 0.0 < self.ema < 1.0:
+            raise ValueError(f"ema must be in (0, 1) or null, got {self.ema}")
+
+
+def load_train_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
+    """Read a YAML training config, apply ``key.sub=value`` overrides, validate."""
+    return parse_train_config(with_overrides(load_yaml(path), overrides or []))
+
+
+def parse_train_config(data: dict) -> TrainConfig:
+    """Validate a plain mapping into a :class:`TrainConfig`."""
+    return from_dict(TrainConfig, data)

@@ -1,0 +1,164 @@
+"""Training patches for implicit decoders.
+
+Every training step draws its own ``numpy.random.Generator`` from
+``(seed, step, rank)``, so a resumed run samples exactly the patches an
+uninterrupted one would have, and DDP ranks see different patches.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mrisr.data.datasets import list_images, lr_folder
+from mrisr.data.io import read_image
+from mrisr.train.config import DataConfig
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Batch:
+    """A training batch: LR patches and sampled HR queries."""
+
+    lr: torch.Tensor  # (B, 1, p, p)
+    coord: torch.Tensor  # (B, Q, 2) in [-1, 1], (y, x)
+    cell: torch.Tensor  # (B, Q, 2)
+    gt: torch.Tensor  # (B, Q, 1)
+    scale: float
+
+    def to(self, device) -> Batch:
+        return Batch(self.lr.to(device), self.coord.to(device), self.cell.to(device), self.gt.to(device), self.scale)
+
+
+def _folder(root: str, split: str, s: int) -> Path:
+    return Path(root) / split if s == 1 else lr_folder(root, split, s)
+
+
+def load_stack(root: str, split: str, s: int, names: list[str] | None = None) -> tuple[list[str], np.ndarray]:
+    """All images of ``<split>`` (s = 1) or ``<split> x<s>`` as an (N, H, W) float32 stack."""
+    files = list_images(_folder(root, split, s))
+    if names is not None:
+        by_name = {p.name: p for p in files}
+        missing = [n for n in names if n not in by_name]
+        if missing:
+            raise ValueError(f"{_folder(root, split, s)}: missing {len(missing)} images, e.g. {missing[0]}")
+        files = [by_name[n] for n in names]
+    return [p.name for p in files], np.stack([read_image(p) for p in files])
+
+
+class PatchSampler:
+    """Draws random LR/HR patch pairs (stored pairs or on-the-fly degradation).
+
+    Parameters
+    ----------
+    cfg : DataConfig
+        Data options.
+    seed : int
+        Base seed; combined with the step (and rank) for each batch.
+    """
+
+    def __init__(self, cfg: DataConfig, *, seed: int = 0, rank: int = 0) -> None:
+        self.cfg, self.seed, self.rank = cfg, seed, rank
+        names, hr = load_stack(cfg.root, cfg.train_split, 1)
+        self.names = names
+        self.stacks: dict[int, np.ndarray] = {1: hr}
+        if cfg.mode == "stored":
+            for s in sorted({s for p in cfg.pairs for s in p if s != 1}):
+                self.stacks[s] = load_stack(cfg.root, cfg.train_split, s, names)[1]
+        logger.info("loaded %d training images", len(names))
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def patch_size(self, step: int, total: int) -> int:
+        """LR patch side at ``step``: grows linearly to ``lr_patch_final`` if set."""
+        p0, p1 = self.cfg.lr_patch, self.cfg.lr_patch_final or self.cfg.lr_patch
+        return int(round(p0 + (p1 - p0) * min(1.0, step / max(1, total))))
+
+    def _corner(self, rng: np.random.Generator, ref: np.ndarray, size: int) -> tuple[int, int]:
+        """Top-left of a ``size`` crop of ``ref``, preferring crops that are mostly object."""
+        h, w = ref.shape
+        best, best_frac = (0, 0), -1.0
+        for _ in range(10):
+            y, x = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
+            frac = float((ref[y : y + size, x : x + size] > 0.02).mean())
+            if frac >= self.cfg.foreground_min:
+                return y, x
+            if frac > best_frac:
+                best, best_frac = (y, x), frac
+        return best
+
+    def _stored(self, rng, idx, p):
+        lr_s, hr_s = self.cfg.pairs[int(rng.integers(len(self.cfg.pairs)))]
+        s = lr_s // hr_s
+        lr_all, hr_all = self.stacks[lr_s], self.stacks[hr_s]
+        out_lr, out_hr = [], []
+        for i in idx:
+            y, x = self._corner(rng, lr_all[i], p)
+            out_lr.append(lr_all[i, y : y + p, x : x + p])
+            out_hr.append(hr_all[i, y * s : (y + p) * s, x * s : (x + p) * s])
+        return np.stack(out_lr), np.stack(out_hr), float(s)
+
+    def _on_the_fly(self, rng, idx, p):
+        from mrisr.data.degrade import DEGRADATIONS
+
+        lo, hi = self.cfg.scale_range
+        s = float(rng.uniform(lo, hi))
+        hp = int(round(p * s))
+        degrade = DEGRADATIONS.get(self.cfg.degradation)
+        out_lr, out_hr = [], []
+        for i in idx:
+            hr = self.stacks[1][i]
+            y, x = self._corner(rng, hr, hp)
+            crop = hr[y : y + hp, x : x + hp]
+            lr = np.clip(degrade(crop, (p, p)), 0, 1) if hp != p else crop
+            out_lr.append(np.round(lr * 255) / 255)
+            out_hr.append(crop)
+        return np.stack(out_lr).astype(np.float32), np.stack(out_hr), hp / p
+
+    def sample(self, step: int, batch_size: int, patch: int) -> Batch:
+        """The batch for ``step`` (deterministic in seed, step and rank)."""
+        rng = np.random.default_rng([self.seed, step, self.rank])
+        idx = rng.integers(0, len(self.names), size=batch_size)
+        lr, hr, scale = (self._stored if self.cfg.mode == "stored" else self._on_the_fly)(rng, idx, patch)
+        if self.cfg.augment:
+            lr, hr = _augment(rng, lr, hr)
+        return _queries(rng, lr, hr, self.cfg.queries, scale)
+
+
+def _augment(rng, lr: np.ndarray, hr: np.ndarray):
+    """The same random flip/transpose for the whole batch (LR and HR alike)."""
+    if rng.random() < 0.5:
+        lr, hr = lr[:, ::-1], hr[:, ::-1]
+    if rng.random() < 0.5:
+        lr, hr = lr[:, :, ::-1], hr[:, :, ::-1]
+    if rng.random() < 0.5:
+        lr, hr = lr.transpose(0, 2, 1), hr.transpose(0, 2, 1)
+    return np.ascontiguousarray(lr), np.ascontiguousarray(hr)
+
+
+def _queries(rng, lr: np.ndarray, hr: np.ndarray, n: int, scale: float) -> Batch:
+    b, hh, hw = hr.shape
+    ys = (np.arange(hh) * 2 + 1) / hh - 1
+    xs = (np.arange(hw) * 2 + 1) / hw - 1
+    if n == 0 or n >= hh * hw:
+        flat = np.broadcast_to(np.arange(hh * hw), (b, hh * hw))
+    else:
+        flat = np.stack([rng.choice(hh * hw, size=n, replace=False) for _ in range(b)])
+    coord = np.stack([ys[flat // hw], xs[flat % hw]], axis=-1).astype(np.float32)
+    gt = np.take_along_axis(hr.reshape(b, -1), flat, axis=1)[..., None].astype(np.float32)
+    cell = np.broadcast_to(np.array([2.0 / hh, 2.0 / hw], dtype=np.float32), coord.shape)
+    return Batch(
+        torch.from_numpy(lr[:, None].astype(np.float32)),
+        torch.from_numpy(coord),
+        torch.from_numpy(np.ascontiguousarray(cell)),
+        torch.from_numpy(gt),
+        scale,
+    )
+
+

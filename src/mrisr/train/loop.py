@@ -1,0 +1,318 @@
+"""The training loop: Adam + schedule, L1 loss, EMA, validation, logging, checkpoints.
+
+A run folder holds ``config.yaml`` (resolved), ``command.txt``,
+``metrics.csv``, TensorBoard events in ``tb/`` and checkpoints
+``last.pt``, ``best.pt`` and optionally ``step_<N>.pt``.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import logging
+import math
+import os
+import random
+import shlex
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+import yaml
+
+from mrisr._atomic import atomic_write_text
+from mrisr.config import to_dict
+from mrisr.errors import InputError
+from mrisr.metrics import psnr, ssim
+from mrisr.models.checkpoint import load_checkpoint, save_checkpoint
+from mrisr.models.registry import make_model
+from mrisr.train.config import TrainConfig
+from mrisr.train.data import PatchSampler, load_stack
+
+logger = logging.getLogger(__name__)
+
+CSV_FIELDS = ["step", "epoch", "wall_hours", "train_loss", "lr", "val_psnr", "val_ssim"]
+
+
+def resolve_device(name: str) -> torch.device:
+    """``'auto'`` -> CUDA when available, else CPU; anything else as given."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} requested but CUDA is not available")
+    return dev
+
+
+def make_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig) -> torch.optim.lr_scheduler.LambdaLR:
+    """Warm-up, then cosine decay to ``min_lr_ratio``, multi-step decay, or constant."""
+    o = cfg.optim
+
+    def factor(step: int) -> float:
+        if step < o.warmup_steps:
+            return (step + 1) / o.warmup_steps
+        if o.schedule == "cosine":
+            t = min(1.0, (step - o.warmup_steps) / max(1, cfg.steps - o.warmup_steps))
+            return o.min_lr_ratio + (1 - o.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * t))
+        if o.schedule == "multistep":
+            return o.gamma ** sum(step >= m for m in o.milestones)
+        return 1.0
+
+    return torch.optim.lr_scheduler.LambdaLR(opt, factor)
+
+
+@dataclass
+class Validator:
+    """Full-image validation at each ``[lr, hr]`` pair of the val split."""
+
+    sets: list[tuple[str, np.ndarray, np.ndarray]]  # (tag, lr stack, hr stack)
+
+    @classmethod
+    def from_config(cls, cfg: TrainConfig) -> Validator:
+        d = cfg.data
+        pairs = d.val_pairs or (d.pairs if d.mode == "stored" else ((2, 1), (4, 1)))
+        sets = []
+        for lr_s, hr_s in pairs:
+            names, hr = load_stack(d.root, d.val_split, hr_s)
+            _, lr = load_stack(d.root, d.val_split, lr_s, names)
+            if d.val_limit:
+                lr, hr = lr[: d.val_limit], hr[: d.val_limit]
+            sets.append((f"x{lr_s // hr_s}" + (f"_from_x{hr_s}" if hr_s != 1 else ""), lr, hr))
+        return cls(sets)
+
+    @torch.no_grad()
+    def __call__(self, model: torch.nn.Module, device: torch.device) -> dict[str, float]:
+        model.eval()
+        out: dict[str, float] = {}
+        for tag, lr, hr in self.sets:
+            ps, ss = [], []
+            for i in range(len(lr)):
+                x = torch.from_numpy(lr[i])[None, None].to(device)
+                sr = model.upscale(x, hr.shape[1:]).clamp(0, 1)[0, 0].float().cpu().numpy()
+                ps.append(psnr(sr, hr[i]))
+                ss.append(ssim(sr, hr[i]))
+            out[f"psnr_{tag}"], out[f"ssim_{tag}"] = float(np.mean(ps)), float(np.mean(ss))
+        first = self.sets[0][0]
+        out["psnr"], out["ssim"] = out[f"psnr_{first}"], out[f"ssim_{first}"]
+        model.train()
+        return out
+
+
+class Run:
+    """State of one training run (model, optimiser, EMA, counters, logs)."""
+
+    def __init__(self, cfg: TrainConfig, run_dir: Path, device: torch.device, *, rank: int = 0,
+                 world: int = 1) -> None:
+        self.cfg, self.dir, self.device, self.rank, self.world = cfg, run_dir, device, rank, world
+        torch.manual_seed(cfg.seed)
+        self.spec = to_dict(cfg.model)
+        self.model = make_model(self.spec).to(device)
+        self.ema = copy.deepcopy(self.model).eval() if cfg.ema else None
+        self.opt = torch.optim.Adam(
+            self.model.parameters(), lr=cfg.optim.lr, betas=tuple(cfg.optim.betas),
+            weight_decay=cfg.optim.weight_decay,
+        )
+        self.sched = make_scheduler(self.opt, cfg)
+        self.step, self.best, self.wall = 0, -math.inf, 0.0
+        self.net = self.model
+        if world > 1 or os.environ.get("MRISR_FORCE_DDP"):
+            self.net = torch.nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[device.index] if device.type == "cuda" else None
+            )
+
+    # ---------------------------------------------------------------- checkpoints
+    def state(self) -> dict:
+        return {
+            "model_spec": self.spec,
+            "config": to_dict(self.cfg),
+            "model": self.model.state_dict(),
+            "ema": self.ema.state_dict() if self.ema else None,
+            "optimizer": self.opt.state_dict(),
+            "scheduler": self.sched.state_dict(),
+            "step": self.step,
+            "epoch": self.epoch(),
+            "best_val_psnr": self.best,
+            "wall_hours": self.wall / 3600,
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "numpy": np.random.get_state()[1].astype(np.int64).tolist(),
+                "python": list(random.getstate()[1]),
+            },
+        }
+
+    def load(self, path: Path) -> None:
+        ck = load_checkpoint(path)
+        if ck["model_spec"] != self.spec:
+            raise InputError("checkpoint was trained with a different model spec than the config", path)
+        self.model.load_state_dict(ck["model"])
+        if self.ema is not None and ck.get("ema"):
+            self.ema.load_state_dict(ck["ema"])
+        self.opt.load_state_dict(ck["optimizer"])
+        self.sched.load_state_dict(ck["scheduler"])
+        self.step, self.best, self.wall = int(ck["step"]), float(ck["best_val_psnr"]), ck["wall_hours"] * 3600
+        torch.set_rng_state(ck["rng"]["torch"])
+
+    def save(self, name: str) -> None:
+        save_checkpoint(self.dir / name, self.state())
+
+    def epoch(self) -> float:
+        return self.step * self.cfg.batch_size * self.world / max(1, self.n_train)
+
+    n_train: int = 1
+
+
+def _setup_dist(device_name: str) -> tuple[int, int, torch.device]:
+    """Initialise torch.distributed from torchrun's environment (if any)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1 and not os.environ.get("MRISR_FORCE_DDP"):
+        return 0, 1, resolve_device(device_name)
+    import torch.distributed as dist
+
+    rank, local = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
+    device = resolve_device(device_name)
+    if device.type == "cuda":
+        device = torch.device("cuda", local)
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return rank, dist.get_world_size(), device
+
+
+def _append_csv(path: Path, row: dict) -> None:
+    new = not path.exists()
+    with open(path, "a", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=CSV_FIELDS, extrasaction="ignore")
+        if new:
+            w.writeheader()
+        w.writerow(row)
+
+
+def _ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    with torch.no_grad():
+        for e, p in zip(ema.state_dict().values(), model.state_dict().values(), strict=True):
+            if e.dtype.is_floating_point:
+                e.mul_(decay).add_(p.detach(), alpha=1 - decay)
+            else:
+                e.copy_(p)
+
+
+def train(
+    cfg: TrainConfig,
+    run_dir: str | Path,
+    *,
+    resume: bool = False,
+    device: str | None = None,
+    progress: bool = True,
+    max_steps: int | None = None,
+) -> dict:
+    """Train ``cfg`` into ``run_dir``.
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+        Validated configuration.
+    run_dir : str or Path
+        Output folder (created). With ``resume=True`` training continues from
+        ``run_dir/last.pt`` exactly (model, optimiser, scheduler, RNG, step).
+    device : str, optional
+        Overrides ``cfg.device``.
+    max_steps : int, optional
+        Stop after this many steps in *this call* (the schedule still spans
+        ``cfg.steps``); used to train in sessions.
+
+    Returns
+    -------
+    dict
+        ``step``, ``best_val_psnr``, ``last_val`` and ``wall_hours``.
+    """
+    from tqdm.auto import tqdm
+
+    run_dir = Path(run_dir)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    rank, world, dev = _setup_dist(device or cfg.device)
+    main = rank == 0
+    if resume and not (run_dir / "last.pt").exists():
+        raise InputError("--resume given but no last.pt in the run folder", run_dir)
+    if not resume and (run_dir / "last.pt").exists():
+        raise InputError("run folder already holds a checkpoint; use --resume or another --name", run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    sampler = PatchSampler(cfg.data, seed=cfg.seed, rank=rank)
+    run = Run(cfg, run_dir, dev, rank=rank, world=world)
+    run.n_train = len(sampler)
+    if resume:
+        run.load(run_dir / "last.pt")
+        logger.info("resumed at step %d", run.step)
+    validator = Validator.from_config(cfg) if main else None
+    writer = None
+    if main:
+        atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
+        with open(run_dir / "command.txt", "a", encoding="utf-8") as fh:
+            fh.write(" ".join(shlex.quote(a) for a in sys.argv) + "\n")
+        from torch.utils.tensorboard import SummaryWriter
+
+        writer = SummaryWriter(str(run_dir / "tb"))
+    use_amp = cfg.amp and dev.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    end = cfg.steps if max_steps is None else min(cfg.steps, run.step + max_steps)
+    bar = tqdm(total=end, initial=run.step, disable=not (progress and main), desc=cfg.name, unit="step")
+    losses: list[float] = []
+    last_val: dict[str, float] = {}
+    run.model.train()
+    while run.step < end:
+        t0 = time.perf_counter()
+        batch = sampler.sample(run.step, cfg.batch_size, sampler.patch_size(run.step, cfg.steps)).to(dev)
+        with torch.autocast(dev.type, dtype=torch.float16, enabled=use_amp):
+            pred = run.net(batch.lr, batch.coord, batch.cell)
+            loss = F.l1_loss(pred.float(), batch.gt)
+        run.opt.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        if cfg.optim.grad_clip:
+            scaler.unscale_(run.opt)
+            torch.nn.utils.clip_grad_norm_(run.model.parameters(), cfg.optim.grad_clip)
+        scaler.step(run.opt)
+        scaler.update()
+        run.sched.step()
+        if run.ema is not None:
+            _ema_update(run.ema, run.model, cfg.ema)
+        run.step += 1
+        run.wall += time.perf_counter() - t0
+        losses.append(loss.item())
+        bar.update(1)
+        if not main:
+            continue
+        row = None
+        if run.step % cfg.log_every == 0:
+            row = {"train_loss": float(np.mean(losses)), "lr": run.sched.get_last_lr()[0]}
+            writer.add_scalar("train/loss", row["train_loss"], run.step)
+            writer.add_scalar("train/lr", row["lr"], run.step)
+            bar.set_postfix(loss=f"{row['train_loss']:.4f}")
+            losses.clear()
+        if run.step % cfg.val_every == 0 or run.step == end:
+            t1 = time.perf_counter()
+            last_val = validator(run.ema or run.model, dev)
+            run.wall += time.perf_counter() - t1
+            row = row or {}
+            row["val_psnr"], row["val_ssim"] = last_val["psnr"], last_val["ssim"]
+            for k, v in last_val.items():
+                writer.add_scalar(f"val/{k}", v, run.step)
+            logger.info("step %d val %s", run.step, last_val)
+            bar.write(f"step {run.step}: " + ", ".join(f"{k} {v:.4f}" for k, v in last_val.items()))
+            if last_val["psnr"] > run.best:
+                run.best = last_val["psnr"]
+                run.save("best.pt")
+        if row is not None:
+            row.update(step=run.step, epoch=f"{run.epoch():.3f}", wall_hours=f"{run.wall / 3600:.4f}")
+            _append_csv(run_dir / "metrics.csv", row)
+        if run.step % cfg.ckpt_every == 0 or run.step == end:
+            run.save("last.pt")
+        if cfg.keep_every and run.step % cfg.keep_every == 0:
+            run.save(f"step_{run.step}.pt")
+    bar.close()
+    if writer is not None:
+        writer.close()
+    return {"step": run.step, "best_val_psnr": run.best, "last_val": last_val, "wall_hours": run.wall / 3600}

@@ -1,0 +1,25 @@
+"""Whole volumes: slice-wise in-plane super-resolution with the geometry kept.
+
+>>> from mrisr.volume import upscale_volume, upscale_volume_file  # doctest: +SKIP
+>>> upscale_volume_file("t2.nii.gz", "t2_x2.nii.gz", scale=2, method="bicubic")  # doctest: +SKIP
+
+See :mod:`mrisr.volume.core` for the header and intensity policy,
+:mod:`mrisr.volume.geometry` for the affine arithmetic and
+:mod:`mrisr.volume.dicom` for DICOM series input.
+"""
+
+from mrisr.volume.core import DTYPES, output_shape, read_volume, upscale_volume, upscale_volume_file
+from mrisr.volume.geometry import fov_points, resampled_affine, voxel_map
+from mrisr.volume.intensity import IntensityMap
+
+__all__ = [
+    "DTYPES",
+    "IntensityMap",
+    "fov_points",
+    "output_shape",
+    "read_volume",
+    "resampled_affine",
+    "upscale_volume",
+    "upscale_volume_file",
+    "voxel_map",
+]

@@ -1,0 +1,80 @@
+"""Shipped model weights: an index of safetensors files with SHA-256 and model cards.
+
+``index.json`` beside this file lists each weight file once, with the method
+names it serves (e.g. one multi-scale model may serve ``liif-x2`` and
+``liif-x4``), the scales it was validated at and its model card.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from mrisr.errors import InputError
+
+
+@dataclass(frozen=True)
+class WeightEntry:
+    """One shipped weight file."""
+
+    file: str
+    sha256: str
+    methods: tuple[str, ...]
+    scales: tuple[float, ...]
+    card: str
+    description: str = ""
+
+    @property
+    def path(self) -> Path:
+        return Path(str(resources.files(__name__) / self.file))
+
+    @property
+    def card_path(self) -> Path:
+        return Path(str(resources.files(__name__) / self.card))
+
+
+@lru_cache(maxsize=1)
+def index() -> tuple[WeightEntry, ...]:
+    """All entries of ``index.json`` (empty when no weights are shipped)."""
+    f = resources.files(__name__) / "index.json"
+    if not f.is_file():
+        return ()
+    data = json.loads(f.read_text(encoding="utf-8"))
+    return tuple(
+        WeightEntry(
+            file=e["file"], sha256=e["sha256"], methods=tuple(e["methods"]),
+            scales=tuple(float(s) for s in e["scales"]), card=e["card"], description=e.get("description", ""),
+        )
+        for e in data["weights"]
+    )
+
+
+def entry_for(method: str) -> WeightEntry:
+    """The entry that serves method name ``method`` (e.g. ``'liif-x2'``)."""
+    for e in index():
+        if method in e.methods:
+            return e
+    names = sorted(m for e in index() for m in e.methods)
+    raise ValueError(f"no shipped weights for {method!r} (available: {', '.join(names) or 'none'})")
+
+
+def sha256_of(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verified_path(entry: WeightEntry) -> Path:
+    """The entry's file, after checking its SHA-256."""
+    p = entry.path
+    if not p.is_file():
+        raise InputError("shipped weight file is missing from the installation", p)
+    if sha256_of(p) != entry.sha256:
+        raise InputError("shipped weight file does not match its SHA-256 (corrupt install?)", p)
+    return p

@@ -1,0 +1,80 @@
+"""Tests for the interpolation baselines and the method registry."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mrisr.data import degrade, resize
+from mrisr.methods import METHODS, available_methods, make_method
+from mrisr.metrics import psnr
+from tests.conftest import phantom
+
+BASELINES = ("nearest", "bilinear", "bicubic")
+
+
+def test_baselines_registered():
+    assert set(BASELINES) <= set(available_methods())
+
+
+@pytest.mark.parametrize("name", BASELINES)
+@pytest.mark.parametrize(("scale", "lr_shape", "out"), [(2, (16, 16), (32, 32)), (4, (8, 12), (32, 48)),
+                                                        (2.5, (13, 13), (32, 32)), (3.3, (10, 7), (33, 23))])
+def test_shapes_single_and_batch(name, scale, lr_shape, out):
+    m = make_method(name, scale=scale)
+    assert m.name == name
+    lr = np.random.default_rng(0).uniform(size=lr_shape).astype(np.float32)
+    sr = m(lr, out)
+    assert sr.shape == out and sr.dtype == np.float32
+    assert sr.min() >= 0 and sr.max() <= 1
+    batch = m(np.stack([lr, lr[::-1]]), out)
+    assert batch.shape == (2, *out)
+    np.testing.assert_allclose(batch[0], sr, atol=1e-7)
+
+
+def test_bicubic_is_keys_resize_clipped():
+    lr = phantom(16)
+    np.testing.assert_allclose(
+        make_method("bicubic", scale=2)(lr, (32, 32)),
+        np.clip(resize(lr, (32, 32), kernel="bicubic", antialias=False), 0, 1),
+        atol=0,
+    )
+
+
+@pytest.mark.parametrize("name", BASELINES)
+def test_constant_stays_constant(name):
+    np.testing.assert_allclose(make_method(name, scale=2.5)(np.full((10, 10), 0.3), (25, 25)), 0.3, atol=1e-6)
+
+
+@pytest.mark.parametrize("scale", [2, 2.5, 4])
+def test_bicubic_beats_nearest_on_smooth_images(scale):
+    gains = []
+    for seed in range(3):
+        hr = phantom(64, seed=seed)
+        lr = degrade(hr, scale)
+        sr = {n: make_method(n, scale=scale)(lr, hr.shape) for n in ("nearest", "bicubic")}
+        gains.append(psnr(sr["bicubic"], hr) - psnr(sr["nearest"], hr))
+    assert min(gains) > 0.5
+
+
+def test_bad_specs():
+    with pytest.raises(ValueError, match="did you mean 'bicubic'"):
+        make_method("bicubc", scale=2)
+    with pytest.raises(ValueError, match="takes no ':' argument"):
+        make_method("bicubic:x.pt", scale=2)
+    with pytest.raises(ValueError, match=r"takes no parameters, got \['sigma'\]"):
+        make_method("bilinear", scale=2, params={"sigma": 1})
+
+
+def test_new_methods_join_the_registry(monkeypatch):
+    seen = {}
+
+    def factory(*, scale, arg, **params):
+        seen.update(scale=scale, arg=arg, params=params)
+        return lambda lr, out_shape: np.zeros(out_shape, np.float32)
+
+    monkeypatch.setitem(METHODS._items, "zeros-test", factory)
+    assert "zeros-test" in available_methods()
+    m = make_method(" zeros-test :ckpt.pt", scale=3, params={"k": 1})
+    assert m(np.ones((4, 4)), (12, 12)).shape == (12, 12)
+    assert seen == {"scale": 3.0, "arg": "ckpt.pt", "params": {"k": 1}}

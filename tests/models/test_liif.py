@@ -1,0 +1,141 @@
+"""LIIF decoder: conventions, equivalence with the plain formulation, shapes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mrisr.models import MODELS, make_model
+from mrisr.models.coords import make_cell, make_coord, pixel_centres
+
+TINY_ENC = {"name": "edsr-baseline", "args": {"n_feats": 8, "n_resblocks": 1}}
+
+
+def tiny(**kw):
+    torch.manual_seed(0)
+    return make_model({"name": "liif", "args": {"encoder": TINY_ENC, "mlp_hidden": [16, 16], **kw}}).eval()
+
+
+def test_pixel_centre_grid_hand_values():
+    assert torch.allclose(pixel_centres(2), torch.tensor([-0.5, 0.5]))
+    assert torch.allclose(pixel_centres(4), torch.tensor([-0.75, -0.25, 0.25, 0.75]))
+    c = make_coord((2, 4))
+    assert c.shape == (8, 2)
+    assert torch.allclose(c[0], torch.tensor([-0.5, -0.75]))  # (y, x) of the top-left pixel
+    assert torch.allclose(c[5], torch.tensor([0.5, -0.25]))  # row 1, column 1
+    assert torch.allclose(make_cell((2, 4), 3), torch.tensor([[1.0, 0.5]] * 3))
+
+
+def naive_liif(model, lr, coord, cell):
+    """The textbook formulation: unfold features, sample the nearest latent per shift,
+    concatenate [code, rel_coord, rel_cell] and run the full MLP on every query."""
+    x = (lr - 0.5) / 0.5
+    feat = model.encoder(model.fusion(x) if model.fusion is not None else x)
+    b, c, h, w = feat.shape
+    feat = F.unfold(feat, 3, padding=1).view(b, c * 9, h, w)
+    centres = make_coord((h, w)).t().view(1, 2, h, w).expand(b, -1, -1, -1)
+    preds, areas = [], []
+    for vy in (-1, 1):
+        for vx in (-1, 1):
+            cc = coord.clone()
+            cc[..., 0] += vy / h + 1e-6
+            cc[..., 1] += vx / w + 1e-6
+            cc.clamp_(-1 + 1e-6, 1 - 1e-6)
+            grid = cc.flip(-1).unsqueeze(1)
+            code = F.grid_sample(feat, grid, mode="nearest", align_corners=False)[:, :, 0].transpose(1, 2)
+            qc = F.grid_sample(centres, grid, mode="nearest", align_corners=False)[:, :, 0].transpose(1, 2)
+            rel = (coord - qc) * torch.tensor([h, w])
+            rcell = cell * torch.tensor([h, w])
+            preds.append(model.imnet(torch.cat([code, rel, rcell], -1)))
+            areas.append((rel[..., 0] * rel[..., 1]).abs() + 1e-9)
+    tot = sum(areas)
+    areas = areas[::-1]
+    out = sum(p * (a / tot).unsqueeze(-1) for p, a in zip(preds, areas, strict=True))
+    return out * 0.5 + model.base(lr, coord)
+
+
+@pytest.mark.parametrize("out_shape", [(24, 40), (31, 17)])
+def test_fast_decoder_equals_plain_formulation(out_shape):
+    model = tiny(residual=True)
+    torch.nn.init.normal_(model.imnet.layers[-1].weight, std=0.1)  # leave the zero init
+    lr = torch.rand(2, 1, 12, 10)
+    coord = make_coord(out_shape).expand(2, -1, -1)
+    cell = make_cell(out_shape, coord.shape[1]).expand(2, -1, -1)
+    with torch.no_grad():
+        fast = model(lr, coord, cell)
+        slow = naive_liif(model, lr, coord, cell)
+    assert torch.allclose(fast, slow, atol=1e-5)
+
+
+def test_residual_model_starts_at_bicubic():
+    model = tiny(residual=True)
+    lr = torch.rand(1, 1, 16, 16)
+    out = model.upscale(lr, (32, 32))
+    ref = F.interpolate(lr, size=(32, 32), mode="bicubic", align_corners=False)
+    # border handling differs only in the outermost pixel ring
+    assert torch.allclose(out[..., 2:-2, 2:-2], ref[..., 2:-2, 2:-2], atol=1e-5)
+
+
+@pytest.mark.parametrize("out_shape", [(32, 32), (37, 53), (16, 16)])
+@pytest.mark.parametrize("variant", [{}, {"smam": "input"}, {"smam": "features"}, {"eem": "sobel"},
+                                     {"eem": "log", "smam": "input"}, {"eem": "learned"}])
+def test_shapes_any_scale_one_channel(out_shape, variant):
+    model = tiny(**variant)
+    out = model.upscale(torch.rand(2, 1, 16, 16), out_shape, chunk=100)
+    assert out.shape == (2, 1, *out_shape)
+    assert torch.isfinite(out).all()
+
+
+def test_chunking_does_not_change_output():
+    model = tiny(smam="input", eem="sobel")
+    torch.nn.init.normal_(model.imnet.layers[-1].weight, std=0.1)
+    lr = torch.rand(1, 1, 10, 10)
+    assert torch.allclose(model.upscale(lr, (25, 25), chunk=7), model.upscale(lr, (25, 25)), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", MODELS.names())
+def test_every_registered_model_runs_forward_and_backward(name):
+    torch.manual_seed(0)
+    if name == "liif":
+        model = tiny(smam="input", eem="sobel")
+        model.train()
+        lr = torch.rand(2, 1, 8, 8)
+        coord = make_coord((16, 16)).expand(2, -1, -1)
+        out = model(lr, coord, make_cell((16, 16), 256).expand(2, -1, -1))
+    else:
+        model = make_model({"name": name, "args": {"n_feats": 8, "n_resblocks": 1}})
+        out = model(torch.rand(2, 1, 8, 8))
+    assert torch.isfinite(out).all()
+    out.abs().mean().backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert any(g is not None and g.abs().sum() > 0 for g in grads)
+
+
+def test_overfitting_one_image_beats_bicubic():
+    """A few dozen steps on one image must beat bicubic on that image."""
+    from mrisr.metrics import psnr
+
+    yy, xx = np.mgrid[0:32, 0:32] / 32.0
+    hr = (0.5 + 0.3 * np.sin(9 * xx) * np.cos(7 * yy) + 0.2 * (xx > 0.4)).clip(0, 1)
+    hr_t = torch.tensor(hr, dtype=torch.float32)[None, None]
+    lr = F.avg_pool2d(hr_t, 2)
+    model = tiny(smam="input", eem="sobel").train()
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    coord = make_coord((32, 32))[None]
+    cell = make_cell((32, 32), 1024)[None]
+    gt = hr_t.flatten(2).transpose(1, 2)
+    for _ in range(80):
+        loss = F.l1_loss(model(lr, coord, cell), gt)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    sr = model.eval().upscale(lr, (32, 32))[0, 0].numpy()
+    bic = F.interpolate(lr, size=(32, 32), mode="bicubic", align_corners=False)[0, 0].numpy()
+    assert psnr(sr.clip(0, 1), hr) > psnr(bic.clip(0, 1), hr) + 1.0
+
+
+def test_bad_smam_position_is_refused():
+    with pytest.raises(ValueError, match="smam"):
+        tiny(smam="middle")

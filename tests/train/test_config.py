@@ -1,0 +1,46 @@
+"""Training config validation: errors name the bad key."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from mrisr.config import ConfigError, with_overrides
+from mrisr.train.config import parse_train_config
+
+BASE = {"data": {"root": "/data"}}
+
+
+def test_defaults_and_frozen():
+    cfg = parse_train_config(BASE)
+    assert cfg.model.name == "liif" and cfg.optim.lr == 2e-4 and cfg.data.pairs == ((2, 1),)
+    with pytest.raises(AttributeError):
+        cfg.steps = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"data": {"root": "/d"}, "optim": {"lrr": 1e-3}}, "unknown key optim.lrr (did you mean optim.lr?)"),
+        ({"data": {"root": "/d"}, "stpes": 3}, "did you mean steps"),
+        ({"data": {"root": "/d"}, "steps": "many"}, "steps: expected an integer"),
+        ({"data": {"root": "/d"}, "optim": {"schedule": "linear"}}, "optim.schedule must be"),
+        ({"data": {"root": "/d", "pairs": [[2, 4]]}}, "data pairs must be"),
+        ({"data": {"root": "/d"}, "ema": 1.5}, "ema must be in"),
+        ({"model": {"name": "liif"}}, "missing required key data"),
+        ({"data": {"root": "/d", "lr_patch": 2}}, "lr_patch must be >= 8"),
+    ],
+)
+def test_bad_values_are_named(data, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_train_config(data)
+
+
+def test_dotted_overrides():
+    out = with_overrides(BASE, ["optim.lr=1e-4", "data.pairs=[[4, 1]]"])
+    cfg = parse_train_config(out)
+    assert cfg.optim.lr == 1e-4 and cfg.data.pairs == ((4, 1),)
+    assert BASE == {"data": {"root": "/data"}}  # not mutated
+    with pytest.raises(ConfigError, match="key.sub=value"):
+        with_overrides(BASE, ["optim.lr"])

@@ -1,0 +1,126 @@
+"""Training loop: smoke run from inline YAML, exact resume, DDP (world size 1), checkpoints."""
+
+from __future__ import annotations
+
+import csv
+import socket
+
+import pytest
+import torch
+import yaml
+
+from mrisr.cli.main import main
+from mrisr.errors import InputError
+from mrisr.models.checkpoint import export_weights, load_checkpoint, load_model, save_checkpoint
+from mrisr.train.config import parse_train_config
+from mrisr.train.loop import train
+
+
+def _losses(run_dir):
+    with open(run_dir / "metrics.csv") as fh:
+        return [float(r["train_loss"]) for r in csv.DictReader(fh) if r["train_loss"]]
+
+
+def test_cli_smoke_run_writes_everything(tiny_ixi, tiny_config, tmp_path, capsys):
+    cfg_path = tmp_path / "tiny.yaml"
+    cfg_path.write_text(yaml.safe_dump(tiny_config(tiny_ixi)))
+    assert main(["train", "--config", str(cfg_path), "--runs", str(tmp_path / "runs"), "--no-progress"]) == 0
+    run = tmp_path / "runs" / "t"
+    for f in ("config.yaml", "command.txt", "metrics.csv", "last.pt", "best.pt"):
+        assert (run / f).is_file(), f
+    assert any(run.joinpath("tb").iterdir())
+    rows = list(csv.DictReader(open(run / "metrics.csv")))
+    assert [int(r["step"]) for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert rows[2]["val_psnr"] and float(rows[2]["val_psnr"]) > 10
+    assert "best val PSNR" in capsys.readouterr().out
+    # a second run into the same folder without --resume is refused with exit 2
+    assert main(["train", "--config", str(cfg_path), "--runs", str(tmp_path / "runs"), "--no-progress"]) == 2
+
+
+def test_resume_continues_the_uninterrupted_curve(tiny_ixi, tiny_config, tmp_path):
+    cfg = parse_train_config(tiny_config(tiny_ixi, val_every=100, ckpt_every=100))
+    full = train(cfg, tmp_path / "full", progress=False)
+    train(cfg, tmp_path / "split", progress=False, max_steps=3)
+    resumed = train(cfg, tmp_path / "split", progress=False, resume=True)
+    assert resumed["step"] == full["step"] == 6
+    assert _losses(tmp_path / "split") == pytest.approx(_losses(tmp_path / "full"), rel=1e-5, abs=1e-7)
+    a = load_checkpoint(tmp_path / "full" / "last.pt")["model"]
+    b = load_checkpoint(tmp_path / "split" / "last.pt")["model"]
+    for k in a:
+        assert torch.allclose(a[k], b[k], atol=1e-6), k
+
+
+def test_resume_without_checkpoint_is_a_clear_error(tiny_ixi, tiny_config, tmp_path):
+    cfg = parse_train_config(tiny_config(tiny_ixi))
+    with pytest.raises(InputError, match="no last.pt"):
+        train(cfg, tmp_path / "none", resume=True, progress=False)
+
+
+def test_on_the_fly_non_integer_scales(tiny_ixi, tiny_config, tmp_path):
+    data = {"root": str(tiny_ixi), "mode": "on_the_fly", "scale_range": [1.3, 3.7], "lr_patch": 8,
+            "queries": 64, "val_pairs": [[2, 1]]}
+    cfg = parse_train_config(tiny_config(tiny_ixi, data=data, steps=2, val_every=2))
+    out = train(cfg, tmp_path / "otf", progress=False)
+    assert out["step"] == 2 and out["last_val"]["psnr"] > 10
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_ddp_path_world_size_one(tiny_ixi, tiny_config, tmp_path, monkeypatch):
+    import torch.distributed as dist
+
+    for k, v in {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(_free_port()), "RANK": "0",
+                 "LOCAL_RANK": "0", "WORLD_SIZE": "1", "MRISR_FORCE_DDP": "1"}.items():
+        monkeypatch.setenv(k, v)
+    cfg = parse_train_config(tiny_config(tiny_ixi, steps=2, val_every=2, ckpt_every=2))
+    try:
+        out = train(cfg, tmp_path / "ddp", progress=False, device="cpu")
+        assert dist.is_initialized() and dist.get_world_size() == 1
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+    assert out["step"] == 2
+    # the checkpoint holds plain (unwrapped) weights
+    assert not any(k.startswith("module.") for k in load_checkpoint(tmp_path / "ddp" / "last.pt")["model"])
+
+
+def test_checkpoint_round_trip_and_export(tiny_ixi, tiny_config, tmp_path):
+    cfg = parse_train_config(tiny_config(tiny_ixi, steps=2, val_every=2, ckpt_every=2))
+    train(cfg, tmp_path / "r", progress=False)
+    ck = tmp_path / "r" / "last.pt"
+    model_pt, info = load_model(ck)
+    assert info["step"] == 2
+    st = export_weights(ck, tmp_path / "w.safetensors", info={"steps": 2})
+    model_st, meta = load_model(st)
+    assert meta["steps"] == 2 and meta["model_spec"] == info["model_spec"]
+    lr = torch.rand(1, 1, 8, 8)
+    assert torch.equal(model_pt.upscale(lr, (19, 19)), model_st.upscale(lr, (19, 19)))
+
+
+def test_foreign_files_are_refused(tmp_path):
+    import pickle
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    bad = tmp_path / "evil.pt"
+    bad.write_bytes(pickle.dumps(Evil()))
+    with pytest.raises(InputError, match="not a loadable mrisr checkpoint"):
+        load_checkpoint(bad)
+    other = tmp_path / "other.pt"
+    torch.save({"state_dict": {}}, other)
+    with pytest.raises(InputError, match="not an mrisr checkpoint"):
+        load_model(other)
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"\x00" * 64)
+    with pytest.raises(InputError, match="safetensors"):
+        load_model(junk)
+    wrong = tmp_path / "wrong.pt"
+    save_checkpoint(wrong, {"model_spec": {"name": "liif", "args": {}}, "model": {"x": torch.zeros(1)}})
+    with pytest.raises(InputError, match="do not match"):
+        load_model(wrong)
