@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from mrisr.config import ConfigError, with_overrides
-from mrisr.train.config import parse_train_config
+from mrisr.train.config import load_train_config, parse_train_config
 
 BASE = {"data": {"root": "/data"}}
 
@@ -44,3 +45,9 @@ def test_dotted_overrides():
     assert BASE == {"data": {"root": "/data"}}  # not mutated
     with pytest.raises(ConfigError, match="key.sub=value"):
         with_overrides(BASE, ["optim.lr"])
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[2] / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_configs_validate(path):
+    cfg = load_train_config(path)
+    assert cfg.model.name == "liif" and cfg.steps > 0

@@ -174,6 +174,13 @@ def test_scl_slope_and_inter_written_exactly(tmp_path):
     assert mem.get_data_dtype() == np.int16
 
 
+def test_nifti2_stays_nifti2_and_int_size_works():
+    img = nib.Nifti2Image(_phantom(), OBLIQUE)
+    out = upscale_volume(img, size=48, axis=0, progress=False)
+    assert isinstance(out, nib.Nifti2Image) and out.shape == (20, 48, 48)
+    np.testing.assert_allclose(_fov(out.affine, out.shape), _fov(img.affine, img.shape), atol=1e-4)
+
+
 def test_trailing_singleton_dimension_is_accepted():
     data = _phantom()[..., None]
     out = upscale_volume(nib.Nifti1Image(data, OBLIQUE), scale=2, progress=False)

@@ -164,7 +164,10 @@ def _volume_hr(path: Path, *, axis: int, size: int, canonical: bool, percentiles
 
     img = load_nifti(path, ndim=3)
     if canonical:
-        img = nib.as_closest_canonical(img)
+        try:
+            img = nib.as_closest_canonical(img)
+        except Exception as exc:  # degenerate affines make orientation undefined
+            raise InputError(f"cannot reorient to RAS+ ({exc}); try --voxel-order", path) from None
     hr = prepare_slice(
         img.get_fdata(dtype=np.float32), axis=axis, size=size,
         zooms=img.header.get_zooms()[:3], percentiles=percentiles,

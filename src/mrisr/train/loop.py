@@ -81,7 +81,7 @@ class Validator:
             _, lr = load_stack(d.root, d.val_split, lr_s, names)
             if d.val_limit:
                 lr, hr = lr[: d.val_limit], hr[: d.val_limit]
-            sets.append((f"x{lr_s // hr_s}" + (f"_from_x{hr_s}" if hr_s != 1 else ""), lr, hr))
+            sets.append((f"x{lr_s}" if hr_s == 1 else f"x{lr_s}_to_x{hr_s}", lr, hr))
         return cls(sets)
 
     @torch.no_grad()
@@ -290,6 +290,7 @@ def train(
             row = {"train_loss": float(np.mean(losses)), "lr": run.sched.get_last_lr()[0]}
             writer.add_scalar("train/loss", row["train_loss"], run.step)
             writer.add_scalar("train/lr", row["lr"], run.step)
+            writer.add_scalar("train/epoch", run.epoch(), run.step)
             bar.set_postfix(loss=f"{row['train_loss']:.4f}")
             losses.clear()
         if run.step % cfg.val_every == 0 or run.step == end:

@@ -12,8 +12,8 @@ ORDER = 10
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help="input image (.png, .tif) or volume (.nii, .nii.gz)")
     size = p.add_mutually_exclusive_group(required=True)
-    size.add_argument("--scale", type=float, help="upscaling factor (> 1, <= 16; non-integer allowed)")
-    size.add_argument("--size", help="output size HxW, e.g. 512x512 (images only)")
+    size.add_argument("--scale", type=float, help="upscaling factor (> 1, <= 16; non-integer allowed; 1 copies a volume)")
+    size.add_argument("--size", help="output size HxW, e.g. 512x512 (in-plane size for volumes)")
     p.add_argument("-o", "--output", required=True, help="output file (.png/.tif for images, .nii[.gz] for volumes)")
     p.add_argument("--method", help="method spec (default: the shipped LIIF weights, or bicubic if none)")
     p.add_argument("--checkpoint", help="LIIF weights/checkpoint to use (same as --method liif:PATH)")
@@ -64,12 +64,10 @@ def run(args: argparse.Namespace) -> int:
         params["any_scale"] = True
     src = Path(args.input)
     if is_nifti_file(src) or src.is_dir():
-        if args.size:
-            raise ValueError("--size is for 2-D images; use --scale for volumes")
         from mrisr.volume import upscale_volume_file
 
-        upscale_volume_file(src, args.output, scale=check_scale(args.scale), axis=args.axis, method=spec,
-                            params=params, dtype=args.dtype)
+        upscale_volume_file(src, args.output, scale=args.scale, size=parse_size(args.size) if args.size else None,
+                            axis=args.axis, method=spec, params=params, dtype=args.dtype)
         print(f"wrote {args.output} ({spec})")
         return 0
     from mrisr.data.io import read_image, write_image

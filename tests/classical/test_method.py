@@ -1,0 +1,80 @@
+"""The registered ``elrtv`` method, shipped presets and the ``mrisr tune`` command."""
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+from mrisr.cli.main import main
+from mrisr.classical.method import preset_path, read_preset
+from mrisr.methods import make_method
+
+from .conftest import phantom
+
+
+@pytest.mark.parametrize("scale", [2, 4])
+def test_shipped_presets_load_and_validate(scale):
+    params = read_preset(preset_path(scale))
+    assert params["operator"]["kind"] == "kernel"
+    taps = np.outer(params["operator"]["taps_h"], params["operator"]["taps_w"])
+    assert abs(taps.sum() - 1.0) < 0.02  # a fitted blur kernel preserves the mean
+    text = preset_path(scale).read_text()
+    assert text.startswith("# ") and "command: mrisr tune elrtv" in text
+    make_method("elrtv", scale=scale)
+
+
+def test_method_single_and_batch_and_overrides():
+    hr = np.stack([phantom(32, seed=s) for s in (1, 2, 3)])
+    lr = hr.reshape(3, 16, 2, 16, 2).mean(axis=(2, 4)).astype(np.float32)
+    m = make_method("elrtv", scale=2, params={"iters": 3, "batch": 2, "progress": False})
+    out = m(lr, (32, 32))
+    assert out.shape == (3, 32, 32) and out.dtype == np.float32
+    np.testing.assert_allclose(m(lr[1], (32, 32)), out[1], atol=1e-5)
+    assert m.params["iters"] == 3
+
+
+def test_method_rejects_bad_params():
+    with pytest.raises(ValueError, match="unknown ELRTV parameter"):
+        make_method("elrtv", scale=2, params={"lamda": 1})
+    with pytest.raises(ValueError, match="lam_tv must be"):
+        make_method("elrtv", scale=2, params={"lam_tv": -1})
+
+
+def test_other_scale_falls_back_to_gaussian():
+    m = make_method("elrtv", scale=3, params={"iters": 2})
+    assert m.params["operator"]["kind"] == "gaussian"
+    assert m(np.full((10, 10), 0.5, np.float32), (30, 30)).shape == (30, 30)
+
+
+def _write_split(root, n=3):
+    for split, size in (("train", 32), ("train x2", 16)):
+        (root / split).mkdir(parents=True)
+    for k in range(n):
+        hr = phantom(32, seed=k)
+        lr = np.floor(hr.reshape(16, 2, 16, 2).mean(axis=(1, 3)) * 255)
+        Image.fromarray(np.round(hr * 255).astype(np.uint8)).save(root / "train" / f"im{k}.png")
+        Image.fromarray(lr.astype(np.uint8)).save(root / "train x2" / f"im{k}.png")
+
+
+def test_tune_cli_writes_yaml_that_evaluate_reads(tmp_path, capsys):
+    _write_split(tmp_path / "data")
+    out, db = tmp_path / "best.yaml", tmp_path / "study.db"
+    args = ["tune", "elrtv", "--data", str(tmp_path / "data"), "--scale", "2", "--trials", "2", "--images", "2",
+            "--storage", f"sqlite:///{db}", "--out", str(out), "--taps", "4", "--no-progress",
+            "--check", "train:2:1"]
+    assert main(args) == 0
+    params = yaml.safe_load(out.read_text())["params"]
+    assert params["operator"]["kind"] == "kernel" and "lam_tv" in params
+    assert main(args[:7] + ["3"] + args[8:]) == 0  # resumes: one more trial in the same study
+    import optuna
+
+    assert len(optuna.load_study(study_name="elrtv-x2-none", storage=f"sqlite:///{db}").trials) == 3
+    capsys.readouterr()
+    assert main(["evaluate", "--data", str(tmp_path / "data"), "--split", "train", "--scale", "2",
+                 "--method", "bicubic,elrtv", "--params", str(out), "--no-progress"]) == 0
+    assert "elrtv" in capsys.readouterr().out
+
+
+def test_tune_cli_refuses_test_split(tmp_path, capsys):
+    assert main(["tune", "elrtv", "--data", str(tmp_path), "--split", "test", "--scale", "2"]) == 2
+    assert "refusing" in capsys.readouterr().err
