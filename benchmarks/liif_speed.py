@@ -28,45 +28,13 @@ import time
 CASES = [("128->256", 128, 256), ("64->256", 64, 256), ("256->1024", 256, 1024)]
 
 
-def _reference_query(model, feat, coord, cell, bsize=30000):
-    """Original-LIIF-style decoding (per-query unfolded codes, 4 separate MLP passes)."""
-    import torch
-    import torch.nn.functional as F
-
-    from mrisr.models.coords import make_coord
-
-    b, c, h, w = feat.shape
-    feat = F.unfold(feat, 3, padding=1).view(b, c * 9, h, w)
-    centres = make_coord((h, w)).t().view(1, 2, h, w).expand(b, -1, -1, -1)
-    outs = []
-    for i in range(0, coord.shape[1], bsize):
-        co, ce = coord[:, i : i + bsize], cell[:, i : i + bsize]
-        preds, areas = [], []
-        for vy in (-1, 1):
-            for vx in (-1, 1):
-                cc = co.clone()
-                cc[..., 0] += vy / h + 1e-6
-                cc[..., 1] += vx / w + 1e-6
-                cc.clamp_(-1 + 1e-6, 1 - 1e-6)
-                grid = cc.flip(-1).unsqueeze(1)
-                code = F.grid_sample(feat, grid, mode="nearest", align_corners=False)[:, :, 0].permute(0, 2, 1)
-                qc = F.grid_sample(centres, grid, mode="nearest", align_corners=False)[:, :, 0].permute(0, 2, 1)
-                rel = (co - qc) * torch.tensor([h, w])
-                inp = torch.cat([code, rel, ce * torch.tensor([h, w])], dim=-1)
-                preds.append(model(inp.view(-1, inp.shape[-1])).view(b, co.shape[1], -1))
-                areas.append((rel[..., 0] * rel[..., 1]).abs() + 1e-9)
-        tot = sum(areas)
-        areas = areas[::-1]
-        outs.append(sum(p * (a / tot).unsqueeze(-1) for p, a in zip(preds, areas, strict=True)))
-    return torch.cat(outs, dim=1)
-
-
 def run_case(kind: str, n_in: int, n_out: int, repeats: int, threads: int) -> dict:
     import torch
 
     from mrisr.models import make_model
     from mrisr.models.coords import make_cell, make_coord
     from mrisr.models.liif import MLP
+    from mrisr.models.reference import plain_liif_decode
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -87,7 +55,7 @@ def run_case(kind: str, n_in: int, n_out: int, repeats: int, threads: int) -> di
             cell = make_cell((n_out, n_out), coord.shape[1])[None]
             for _ in range(repeats):
                 t0 = time.perf_counter()
-                _reference_query(mlp, enc((x - 0.5) / 0.5), coord, cell)
+                plain_liif_decode(mlp, enc((x - 0.5) / 0.5), coord, cell, bsize=30000)
                 times.append(time.perf_counter() - t0)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"impl": kind, "seconds": min(times), "peak_rss_mb": peak_mb}

@@ -20,8 +20,6 @@ import platform
 import shutil
 from pathlib import Path
 
-import yaml
-
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "mrisr" / "weights"
 
 

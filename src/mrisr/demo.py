@@ -141,7 +141,7 @@ def run_demo(
     DEGRADATIONS.get(degradation)
     out = check_output_dir(out_dir)
     src = Path(input_path) if input_path is not None else default_input()
-    names = list(methods) if methods is not None else available_methods()
+    names = list(methods) if methods is not None else available_methods(runnable=True)
     if not names:
         raise ValueError("no methods to run")
     hr = demo_slice(src)

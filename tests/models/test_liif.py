@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from mrisr.models import MODELS, make_model
 from mrisr.models.coords import make_cell, make_coord, pixel_centres
+from mrisr.models.reference import plain_liif_decode
 
 TINY_ENC = {"name": "edsr-baseline", "args": {"n_feats": 8, "n_resblocks": 1}}
 
@@ -29,31 +30,10 @@ def test_pixel_centre_grid_hand_values():
 
 
 def naive_liif(model, lr, coord, cell):
-    """The textbook formulation: unfold features, sample the nearest latent per shift,
-    concatenate [code, rel_coord, rel_cell] and run the full MLP on every query."""
+    """The full model with the textbook decoder in place of the fast one."""
     x = (lr - 0.5) / 0.5
     feat = model.encoder(model.fusion(x) if model.fusion is not None else x)
-    b, c, h, w = feat.shape
-    feat = F.unfold(feat, 3, padding=1).view(b, c * 9, h, w)
-    centres = make_coord((h, w)).t().view(1, 2, h, w).expand(b, -1, -1, -1)
-    preds, areas = [], []
-    for vy in (-1, 1):
-        for vx in (-1, 1):
-            cc = coord.clone()
-            cc[..., 0] += vy / h + 1e-6
-            cc[..., 1] += vx / w + 1e-6
-            cc.clamp_(-1 + 1e-6, 1 - 1e-6)
-            grid = cc.flip(-1).unsqueeze(1)
-            code = F.grid_sample(feat, grid, mode="nearest", align_corners=False)[:, :, 0].transpose(1, 2)
-            qc = F.grid_sample(centres, grid, mode="nearest", align_corners=False)[:, :, 0].transpose(1, 2)
-            rel = (coord - qc) * torch.tensor([h, w])
-            rcell = cell * torch.tensor([h, w])
-            preds.append(model.imnet(torch.cat([code, rel, rcell], -1)))
-            areas.append((rel[..., 0] * rel[..., 1]).abs() + 1e-9)
-    tot = sum(areas)
-    areas = areas[::-1]
-    out = sum(p * (a / tot).unsqueeze(-1) for p, a in zip(preds, areas, strict=True))
-    return out * 0.5 + model.base(lr, coord)
+    return plain_liif_decode(model.imnet, feat, coord, cell, bsize=97) * 0.5 + model.base(lr, coord)
 
 
 @pytest.mark.parametrize("out_shape", [(24, 40), (31, 17)])

@@ -53,12 +53,18 @@ def make_method(spec: str, *, scale: float, params: dict[str, Any] | None = None
     return factory(scale=float(scale), arg=arg or None, **(params or {}))
 
 
-def available_methods() -> list[str]:
-    """Names of all registered methods."""
+def available_methods(*, runnable: bool = False) -> list[str]:
+    """Names of all registered methods.
+
+    With ``runnable=True``, leave out factories that cannot run without a
+    ``:arg`` (such as ``liif``, which needs a checkpoint path); they mark
+    themselves with a true ``needs_arg`` attribute.
+    """
     from mrisr.methods import _ensure_registered
 
     _ensure_registered()
-    return METHODS.names()
+    names = METHODS.names()
+    return [n for n in names if not getattr(METHODS.get(n), "needs_arg", False)] if runnable else names
 
 
 def as_batch(lr: np.ndarray) -> tuple[np.ndarray, bool]:

@@ -56,6 +56,9 @@ def _liif(*, scale: float, arg: str | None = None, **params: Any) -> LIIFMethod:
     return LIIFMethod(arg, **params)
 
 
+_liif.needs_arg = True  # type: ignore[attr-defined]
+
+
 def _shipped(method: str):
     def make(*, scale: float, arg: str | None = None, **params: Any) -> LIIFMethod:
         from mrisr.weights import entry_for, verified_path
