@@ -9,7 +9,7 @@ Example (one thread, as reported)::
 
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \\
         python benchmarks/elrtv.py --data /path/ixi-t2-midslices --split val --scales 2 4 \\
-        --out benchmarks/results/elrtv_val
+        --preset x4=src/mrisr/classical/presets/elrtv_x4_quality.yaml --out benchmarks/results/elrtv_val
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--preset", action="append", default=[], metavar="xS=YAML",
                    help="extra preset for scale S (repeatable), e.g. x2=quality.yaml")
     p.add_argument("--out", help="write OUT.md and OUT.csv")
+    p.add_argument("--note", default="", help="free text added to the table header (e.g. machine load)")
     return p.parse_args(argv)
 
 
@@ -68,9 +69,11 @@ def run_scale(args: argparse.Namespace, scale: int, extra: list[str]) -> list[di
 
 def to_markdown(rows: list[dict], args: argparse.Namespace) -> str:
     threads = os.environ.get("OMP_NUM_THREADS", "unset")
-    head = (f"ELRTV vs bicubic on {args.split} images {args.start}.."
-            f"{'' if args.count is None else args.start + args.count - 1} (OMP_NUM_THREADS={threads}, "
-            f"{platform.processor() or platform.machine()}, python {platform.python_version()})\n\n")
+    n = rows[0]["images"]
+    head = (f"ELRTV vs bicubic on {args.split} images {args.start}..{args.start + n - 1} by name "
+            f"(OMP_NUM_THREADS={threads}, {platform.machine()}, python {platform.python_version()}; "
+            "s/image is wall time per image inside `mrisr.evaluation.evaluate_pairs`)."
+            + (f" {args.note}" if args.note else "") + "\n\n")
     lines = ["| scale | method | images | PSNR (dB) | PSNR fg | SSIM 7u | SSIM 11g | s/image |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:

@@ -99,3 +99,18 @@ def test_bad_shapes():
     with pytest.raises(ValueError, match="finite"):
         elrtv(np.full((8, 8), np.nan), scale=2)
     assert ELRTVConfig.from_dict({}).rank_on is False
+
+
+def test_zero_background_zeroes_only_pixels_seeing_zero_lr():
+    from mrisr.classical.elrtv import background_mask
+
+    hr = phantom(48)
+    lr = np.floor(_lr(hr) * 255) / 255
+    op = gaussian_operator((48, 48), (24, 24), sigma=1.0)
+    mask = background_mask(lr[None], op)[0]
+    assert 0.05 < mask.mean() < 0.6 and np.all(hr[mask] < 0.05)
+    kw = dict(scale=2, operator=OP, iters=5, hf_boost=0.3, init="bicubic")
+    plain = elrtv(lr, **kw).image
+    zeroed = elrtv(lr, zero_background=True, **kw).image
+    assert plain[mask].max() > 0 and np.all(zeroed[mask] == 0)
+    np.testing.assert_array_equal(zeroed[~mask], plain[~mask])

@@ -5,8 +5,8 @@ import pytest
 import yaml
 from PIL import Image
 
-from mrisr.cli.main import main
 from mrisr.classical.method import preset_path, read_preset
+from mrisr.cli.main import main
 from mrisr.methods import make_method
 
 from .conftest import phantom
@@ -47,7 +47,7 @@ def test_other_scale_falls_back_to_gaussian():
 
 
 def _write_split(root, n=3):
-    for split, size in (("train", 32), ("train x2", 16)):
+    for split in ("train", "train x2"):
         (root / split).mkdir(parents=True)
     for k in range(n):
         hr = phantom(32, seed=k)
@@ -78,3 +78,12 @@ def test_tune_cli_writes_yaml_that_evaluate_reads(tmp_path, capsys):
 def test_tune_cli_refuses_test_split(tmp_path, capsys):
     assert main(["tune", "elrtv", "--data", str(tmp_path), "--split", "test", "--scale", "2"]) == 2
     assert "refusing" in capsys.readouterr().err
+
+
+def test_tune_cli_rejects_bad_set(tmp_path, capsys):
+    _write_split(tmp_path / "data")
+    base = ["tune", "elrtv", "--data", str(tmp_path / "data"), "--scale", "2", "--trials", "1"]
+    assert main(base + ["--set", "zero_backgrund=true"]) == 2
+    assert "unknown ELRTV parameter" in capsys.readouterr().err
+    assert main(base + ["--set", "lam_tv"]) == 2
+    assert "KEY=VALUE" in capsys.readouterr().err

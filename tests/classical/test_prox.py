@@ -56,3 +56,13 @@ def test_patch_groups_roundtrip_and_matching(rng):
     # each group contains its reference, and the repeated half gives an exact twin (distance 0)
     assert np.allclose(np.min(np.sum((mats[:, 1:] - mats[:, :1]) ** 2, -1), -1)[g.n[:, 0] == 1].min(), 0)
     assert g.counts.shape == x.shape and g.counts.max() >= 1
+
+
+def test_svt_warm_basis_is_exact_for_the_same_subspace(rng):
+    m = rng.standard_normal((10, 6, 9))
+    exact, basis = prox.svt_basis(m, 0.4)
+    np.testing.assert_allclose(exact, prox.svt(m, 0.4))
+    # a matrix with the same left singular vectors (rescaled singular values) reuses the basis exactly
+    u, s, vt = np.linalg.svd(m, full_matrices=False)
+    m2 = (u * (2.0 * s)[..., None, :]) @ vt
+    np.testing.assert_allclose(prox.svt_basis(m2, 0.4, basis)[0], prox.svt(m2, 0.4), atol=1e-9)

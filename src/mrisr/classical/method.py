@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from mrisr.classical.elrtv import ELRTVConfig, elrtv
+from mrisr.classical.operators import make_operator
 from mrisr.errors import InputError
 from mrisr.methods.base import METHODS, as_batch
 
@@ -85,13 +86,21 @@ class ELRTVMethod:
     progress: bool | None = None
     name: str = "elrtv"
     info: dict[str, Any] = field(default_factory=dict)
+    _operators: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def operator(self, hr_shape: tuple[int, int], lr_shape: tuple[int, int]):
+        """The degradation operator for these shapes (built once, with its eigendecompositions cached)."""
+        key = (tuple(hr_shape), tuple(lr_shape))
+        if key not in self._operators:
+            self._operators[key] = make_operator(self.params.get("operator", "gaussian"), *key)
+        return self._operators[key]
 
     def __call__(self, lr: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
         from tqdm.auto import tqdm
 
         x, single = as_batch(lr)
         opts = {k: v for k, v in self.params.items() if k != "operator"}
-        operator = self.params.get("operator", "gaussian")
+        operator = self.operator(tuple(out_shape), x.shape[-2:])
         show = (len(x) > self.batch) if self.progress is None else self.progress
         out = []
         with tqdm(total=len(x), disable=not show, desc="elrtv", unit="img") as bar:

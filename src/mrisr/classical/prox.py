@@ -62,14 +62,25 @@ def svt(m: np.ndarray, tau: float) -> np.ndarray:
     Uses the eigendecomposition of the smaller Gram matrix, which is much faster
     than an SVD for many small matrices and exact up to rounding.
     """
+    return svt_basis(m, tau)[0]
+
+
+def svt_basis(m: np.ndarray, tau: float, basis: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`svt` that also returns the left singular basis ``U`` (of the smaller side).
+
+    With ``basis`` given, no eigendecomposition is done: the singular values are
+    estimated as the norms of ``U^T M`` in that (stale) basis, a warm start that is
+    exact when ``M``'s singular vectors have not changed.
+    """
     transpose = m.shape[-2] > m.shape[-1]
     a = np.swapaxes(m, -1, -2) if transpose else m
-    gram = a @ np.swapaxes(a, -1, -2)
-    lam, u = np.linalg.eigh(gram)
-    s = np.sqrt(np.clip(lam, 0.0, None))
+    if basis is None:
+        _, basis = np.linalg.eigh(a @ np.swapaxes(a, -1, -2))
+    coef = np.swapaxes(basis, -1, -2) @ a
+    s = np.sqrt(np.sum(coef * coef, axis=-1))
     factor = np.maximum(s - tau, 0.0) / np.maximum(s, 1e-30)
-    out = (u * factor[..., None, :]) @ (np.swapaxes(u, -1, -2) @ a)
-    return np.swapaxes(out, -1, -2) if transpose else out
+    out = basis @ (coef * factor[..., :, None])
+    return (np.swapaxes(out, -1, -2) if transpose else out), basis
 
 
 def nuclear_norm(m: np.ndarray) -> np.ndarray:
@@ -110,10 +121,15 @@ class PatchGroups:
         return g.reshape(*self.n.shape, self.patch * self.patch)
 
     def _flat_index(self) -> np.ndarray:
+        cached = self.__dict__.get("_flat")
+        if cached is not None:
+            return cached
         p, (_, h, w) = self.patch, self.shape
         da, db = np.meshgrid(np.arange(p), np.arange(p), indexing="ij")
         base = (self.n * h + self.ii) * w + self.jj
-        return (base[..., None] + (da * w + db).ravel()).ravel()
+        flat = (base[..., None] + (da * w + db).ravel()).ravel()
+        object.__setattr__(self, "_flat", flat)
+        return flat
 
     def aggregate(self, groups: np.ndarray, fallback: np.ndarray) -> np.ndarray:
         """Average overlapping patch estimates back into images; uncovered pixels keep ``fallback``."""

@@ -69,11 +69,24 @@ def search_space(trial: Any, scale: int, rank_mode: str) -> dict[str, Any]:
         "bp_iters": trial.suggest_int("bp_iters", 0, 3),
     }
     if rank_mode != "none":
-        p["lam_rank"] = trial.suggest_float("lam_rank", 1e-5, 1e-2, log=True)
+        p["lam_rank"] = trial.suggest_float("lam_rank", 1e-4, 1e-2, log=True)
         p["rho_rank"] = trial.suggest_float("rho_rank", 3e-3, 0.3, log=True)
+        p["svd_every"] = trial.suggest_int("svd_every", 1, 8)
+    if rank_mode == "patch":
+        p["group"] = trial.suggest_categorical("group", [8, 12, 16])
+        p["stride"] = trial.suggest_int("stride", 4, 6)
+        p["search"] = 4
     if scale >= 4:
         p["steps"] = trial.suggest_categorical("steps", [1, 2])
     return p
+
+
+def _defaults(scale: int, rank_mode: str) -> dict[str, Any]:
+    """A point of the search space (used to list its parameter names)."""
+    d: dict[str, Any] = {"lam_tv": 1e-4, "rho": 0.01, "iters": 10, "cg_iters": 2, "init_eps": 0.01,
+                         "edge_adaptive": 0.0, "box": True, "hf_boost": 0.0, "bp_iters": 0, "steps": 1,
+                         "lam_rank": 1e-3, "rho_rank": 0.01, "svd_every": 1, "group": 8, "stride": 4}
+    return d
 
 
 def evaluate_params(
@@ -108,8 +121,14 @@ def tune(
     max_seconds: float = 1.0,
     taps: int = 12,
     progress: bool = True,
+    first: dict[str, Any] | None = None,
+    fixed: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Run (or resume) a study until it holds ``trials`` finished trials.
+
+    ``first`` (e.g. an earlier preset) is enqueued as the first trial of a new
+    study (only its keys that are searched are used). ``fixed`` options are
+    set in every trial and in the result (they override searched ones).
 
     Returns
     -------
@@ -134,7 +153,7 @@ def tune(
     done = [t for t in study.trials if t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)]
 
     def objective(trial: optuna.Trial) -> float:
-        params = {**search_space(trial, scale, rank_mode), "operator": operator}
+        params = {**search_space(trial, scale, rank_mode), **(fixed or {}), "operator": operator}
 
         def report(step: int, value: float, seconds: float) -> None:
             if step >= 1 and seconds > max_seconds:
@@ -148,10 +167,15 @@ def tune(
         trial.set_user_attr("seconds", m["seconds"])
         return m["psnr"]
 
+    if first and not study.trials:
+        names = set(search_space(optuna.trial.FixedTrial(_defaults(scale, rank_mode)), scale, rank_mode))
+        study.enqueue_trial({k: v for k, v in first.items() if k in names and k != "rank_mode"},
+                            skip_if_exists=True)
     remaining = max(0, trials - len(done))
     study.optimize(objective, n_trials=remaining, show_progress_bar=progress)
     best = study.best_trial
-    params = {**search_space(optuna.trial.FixedTrial(best.params), scale, rank_mode), "operator": operator}
+    params = {**search_space(optuna.trial.FixedTrial(best.params), scale, rank_mode), **(fixed or {}),
+              "operator": operator}
     meta = {"study": name, "trials": len(study.trials), "best_trial": best.number, "psnr": best.value,
             "ssim": best.user_attrs.get("ssim"), "seconds": best.user_attrs.get("seconds")}
     return params, meta

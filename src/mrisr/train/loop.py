@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import io
 import logging
 import math
 import os
@@ -191,7 +192,23 @@ def _append_csv(path: Path, row: dict) -> None:
         w.writerow(row)
 
 
-def _ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+def _truncate_csv(path: Path, step: int) -> None:
+    """Drop log rows written after ``step`` (by a run that stopped between checkpoints)."""
+    if not path.exists():
+        return
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if int(r["step"]) <= step]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    atomic_write_text(path, buf.getvalue())
+
+
+def _ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float, step: int) -> None:
+    """Exponential moving average of weights, with the usual warm-up ``(1 + t) / (10 + t)``
+    so that early averages are not dominated by the initial weights."""
+    decay = min(decay, (1 + step) / (10 + step))
     with torch.no_grad():
         for e, p in zip(ema.state_dict().values(), model.state_dict().values(), strict=True):
             if e.dtype.is_floating_point:
@@ -246,6 +263,8 @@ def train(
     run.n_train = len(sampler)
     if resume:
         run.load(run_dir / "last.pt")
+        if main:
+            _truncate_csv(run_dir / "metrics.csv", run.step)
         logger.info("resumed at step %d", run.step)
     validator = Validator.from_config(cfg) if main else None
     writer = None
@@ -278,7 +297,7 @@ def train(
         scaler.update()
         run.sched.step()
         if run.ema is not None:
-            _ema_update(run.ema, run.model, cfg.ema)
+            _ema_update(run.ema, run.model, cfg.ema, run.step)
         run.step += 1
         run.wall += time.perf_counter() - t0
         losses.append(loss.item())

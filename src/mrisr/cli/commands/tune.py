@@ -29,6 +29,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--taps", type=int, default=12, help="kernel taps of the fitted operator (default 12)")
     p.add_argument("--check", action="append", default=[], metavar="SPLIT[:START:COUNT]",
                    help="also measure bicubic vs the best parameters here (repeatable), e.g. val or train:400:50")
+    p.add_argument("--init-params", metavar="YAML",
+                   help="parameters (e.g. an earlier preset) tried first in a new study")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="fix an ELRTV option in every trial (repeatable; VALUE is YAML), e.g. zero_background=true")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -44,6 +48,18 @@ def _parse_check(text: str) -> tuple[str, int, int]:
         raise ValueError(f"--check START and COUNT must be integers, got {text!r}") from None
 
 
+def _parse_set(items: list[str]) -> dict:
+    import yaml
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set must be KEY=VALUE, got {item!r}")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     from mrisr._atomic import atomic_write_text
     from mrisr.classical import tune as T
@@ -53,10 +69,20 @@ def run(args: argparse.Namespace) -> int:
     if args.trials < 1 or args.images < 1:
         raise ValueError(f"--trials and --images must be >= 1, got {args.trials} and {args.images}")
     checks = [_parse_check(c) for c in args.check]
+    fixed = _parse_set(args.set)
+    if fixed:
+        from mrisr.classical.elrtv import ELRTVConfig
+
+        ELRTVConfig.from_dict(fixed)  # unknown names and bad values fail before any work
+    first = None
+    if args.init_params:
+        from mrisr.classical.method import read_preset
+
+        first = read_preset(args.init_params)
     data = T.load_images(args.data, args.split, args.scale, start=args.start, count=args.images)
     params, meta = T.tune(data, args.scale, trials=args.trials, storage=args.storage, study_name=args.study,
                           seed=args.seed, rank_mode=args.rank_mode, max_seconds=args.max_seconds,
-                          taps=args.taps, progress=not args.no_progress)
+                          taps=args.taps, progress=not args.no_progress, first=first, fixed=fixed)
     header = [
         f"ELRTV parameters for x{args.scale}, tuned by mrisr tune (Optuna TPE, seed {args.seed}).",
         "command: mrisr " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
