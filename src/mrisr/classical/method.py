@@ -17,7 +17,6 @@ import numpy as np
 
 from mrisr.classical.elrtv import ELRTVConfig, elrtv
 from mrisr.classical.operators import make_operator
-from mrisr.errors import InputError
 from mrisr.methods.base import METHODS, as_batch
 
 logger = logging.getLogger(__name__)
@@ -33,21 +32,9 @@ def read_preset(path: str | Path) -> dict[str, Any]:
     InputError
         Missing file, invalid YAML, or not a mapping.
     """
-    import yaml
+    from mrisr.config import load_params
 
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
-    except FileNotFoundError:
-        raise InputError("preset file not found", path) from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"invalid YAML ({str(exc).splitlines()[0]})", path) from None
-    if not isinstance(data, dict):
-        raise InputError("preset must hold a mapping", path)
-    params = data.get("params", data)
-    if not isinstance(params, dict):
-        raise InputError("'params' must be a mapping", path)
-    return dict(params)
+    return load_params(path)
 
 
 def preset_path(scale: int) -> Path:

@@ -1,5 +1,12 @@
 """YAML -> frozen dataclasses, validated on load."""
 
-from mrisr.config.loader import ConfigError, from_dict, load_yaml, to_dict, with_overrides
+from mrisr.config.loader import (
+    ConfigError,
+    from_dict,
+    load_params,
+    load_yaml,
+    to_dict,
+    with_overrides,
+)
 
-__all__ = ["ConfigError", "from_dict", "load_yaml", "to_dict", "with_overrides"]
+__all__ = ["ConfigError", "from_dict", "load_params", "load_yaml", "to_dict", "with_overrides"]

@@ -148,7 +148,7 @@ def load_yaml(path: str | Path) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InputError("config file not found", path) from None
+        raise InputError("file not found", path) from None
     except IsADirectoryError:
         raise InputError("is a folder, expected a YAML file", path) from None
     try:
@@ -158,3 +158,18 @@ def load_yaml(path: str | Path) -> dict:
     if not isinstance(data, dict):
         raise InputError("config must be a YAML mapping", path)
     return data
+
+
+def load_params(path: str | Path) -> dict:
+    """The ``params:`` mapping of a parameter YAML (e.g. from ``mrisr tune``), or its top level.
+
+    Raises
+    ------
+    InputError
+        Missing file, invalid YAML, or ``params`` not a mapping.
+    """
+    data = load_yaml(path)
+    params = data.get("params", data)
+    if not isinstance(params, dict):
+        raise InputError("'params' must be a mapping", path)
+    return dict(params)

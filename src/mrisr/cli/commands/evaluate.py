@@ -26,20 +26,9 @@ def load_params(path: str | None, specs: list[str]) -> dict:
     """Read a YAML parameter file and attach it to every spec that is not a baseline."""
     if not path:
         return {}
-    import yaml
+    from mrisr.config import load_params as read_params
 
-    from mrisr.errors import InputError
-
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except FileNotFoundError:
-        raise InputError("parameter file not found", path) from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"invalid YAML ({str(exc).splitlines()[0]})", path) from None
-    if not isinstance(data, dict):
-        raise InputError("parameter file must hold a mapping", path)
-    params = data.get("params", data)
+    params = read_params(path)
     return {s: params for s in specs if s.split(":")[0] not in ("nearest", "bilinear", "bicubic")}
 
 
