@@ -66,12 +66,11 @@ def _shipped(method: str):
         entry = entry_for(method)
         if arg:
             raise ValueError(f"method {method!r} takes no ':' argument; use liif:PATH for other weights")
-        if entry.scales and not any(abs(scale - s) < 1e-6 for s in entry.scales) and not params.pop(
-            "any_scale", False
-        ):
+        trained = entry.scales[entry.methods.index(method)]
+        if abs(scale - trained) > 1e-6 and not params.pop("any_scale", False):
             raise ValueError(
-                f"{method} was trained and validated for scale(s) {', '.join(f'{s:g}' for s in entry.scales)}, "
-                f"not {scale:g} (use liif:PATH to force)"
+                f"{method} is validated for scale {trained:g}, not {scale:g} "
+                f"(LIIF renders any scale: use liif:{verified_path(entry)} to force)"
             )
         card = {"card": entry.card, "sha256": entry.sha256}
         return LIIFMethod(verified_path(entry), name=method, info=card, **params)

@@ -24,7 +24,7 @@ class WeightEntry:
     file: str
     sha256: str
     methods: tuple[str, ...]
-    scales: tuple[float, ...]
+    scales: tuple[float, ...]  # one per method name: the scale that name is validated for
     card: str
     description: str = ""
 

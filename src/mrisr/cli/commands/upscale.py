@@ -35,53 +35,45 @@ def parse_size(text: str) -> tuple[int, int]:
     return h, w
 
 
-def default_method(scale: float | None) -> str:
-    """The shipped LIIF weights serving ``scale`` (nearest shipped scale), else bicubic."""
+def default_method(scale: float) -> str:
+    """The shipped LIIF weights validated nearest to ``scale``, or bicubic when none are installed."""
     from mrisr.weights import index
 
-    entries = [e for e in index() if e.methods]
-    if not entries:
-        return "bicubic"
-    if scale is None:
-        return entries[0].methods[0]
-    best = min(((abs(s - scale), m) for e in entries for s, m in zip(e.scales, e.methods, strict=False)),
-               default=(0, entries[0].methods[0]))
-    return best[1]
+    named = [(abs(s - scale), m) for e in index() for m, s in zip(e.methods, e.scales, strict=True)]
+    return min(named)[1] if named else "bicubic"
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from mrisr.data.io import is_nifti_file
+    from mrisr.data.io import is_nifti_file, read_image, write_image
     from mrisr.data.resize import check_scale
+    from mrisr.methods import make_method
 
     if args.checkpoint and args.method:
         raise ValueError("give either --method or --checkpoint, not both")
-    spec = f"liif:{args.checkpoint}" if args.checkpoint else (args.method or default_method(args.scale))
-    liif = spec.startswith("liif")
-    params = {"device": args.device, **({"chunk": args.chunk} if args.chunk else {})} if liif else {}
-    if liif and args.scale is None and not args.checkpoint and not args.method:
-        params["any_scale"] = True
     src = Path(args.input)
-    if is_nifti_file(src) or src.is_dir():
+    volume = is_nifti_file(src) or src.is_dir()
+    size = parse_size(args.size) if args.size else None
+    image = None if volume else read_image(src)
+    if args.scale is not None:
+        scale = args.scale if (volume and args.scale == 1) else check_scale(args.scale)
+    else:
+        scale = size[0] / image.shape[0] if image is not None else 2.0
+    spec = f"liif:{args.checkpoint}" if args.checkpoint else (args.method or default_method(scale))
+    params: dict = {}
+    if spec.startswith("liif"):
+        params = {"device": args.device, **({"chunk": args.chunk} if args.chunk else {})}
+        if not (args.method or args.checkpoint) and spec != "liif":
+            params["any_scale"] = True  # our default: LIIF renders any scale from the nearest weights
+    if volume:
         from mrisr.volume import upscale_volume_file
 
-        upscale_volume_file(src, args.output, scale=args.scale, size=parse_size(args.size) if args.size else None,
-                            axis=args.axis, method=spec, params=params, dtype=args.dtype)
+        upscale_volume_file(src, args.output, scale=None if size else scale, size=size, axis=args.axis,
+                            method=spec, params=params, dtype=args.dtype)
         print(f"wrote {args.output} ({spec})")
         return 0
-    from mrisr.data.io import read_image, write_image
-    from mrisr.methods import make_method
-
-    image = read_image(src)
-    if args.size:
-        out_shape = parse_size(args.size)
-        scale = out_shape[0] / image.shape[0]
-    else:
-        scale = check_scale(args.scale)
-        out_shape = (round(image.shape[0] * scale), round(image.shape[1] * scale))
-    if spec.split(":")[0].startswith("liif-") and not args.method:
-        params["any_scale"] = True
+    out_shape = size or (round(image.shape[0] * scale), round(image.shape[1] * scale))
     method = make_method(spec, scale=scale, params=params)
     write_image(args.output, method(image, out_shape), bits=args.bits)
     print(f"wrote {args.output} ({out_shape[0]}x{out_shape[1]}, {spec})")
