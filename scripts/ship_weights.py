@@ -13,7 +13,6 @@ CPU-hours, writes ``<stem>.md`` and updates ``index.json``.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
@@ -21,26 +20,6 @@ import shutil
 from pathlib import Path
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "mrisr" / "weights"
-
-
-def plot_curve(metrics_csv: Path, out_png: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = [r for r in csv.DictReader(open(metrics_csv)) if r.get("val_psnr")]
-    hours = [float(r["wall_hours"]) for r in rows]
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
-    ax.plot(hours, [float(r["val_psnr"]) for r in rows], "o-", label="val PSNR (first val pair)")
-    ax.set_xlabel("training wall-clock hours (CPU)")
-    ax.set_ylabel("PSNR (dB)")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out_png)
-    plt.close(fig)
 
 
 def main() -> None:
@@ -84,7 +63,10 @@ def main() -> None:
     log = run.parent / f"{run.name}.log"
     if log.exists():
         shutil.copyfile(log, WEIGHTS / f"{args.stem}.train.log")
-    plot_curve(run / "metrics.csv", WEIGHTS / f"{args.stem}.curve.png", f"{args.stem}: val PSNR vs CPU-hours")
+    from mrisr.report.figures import learning_curves_figure
+    from mrisr.report.logs import read_log
+
+    learning_curves_figure(WEIGHTS / f"{args.stem}.curve.png", [read_log(f"{args.stem}={run / 'metrics.csv'}")])
     card = f"""# {args.stem}
 
 {args.description}
