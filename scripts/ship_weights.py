@@ -59,7 +59,7 @@ def main() -> None:
         summ = res.summary()[f"liif:{out}"]
         val[f"x{s:g}"] = {k: round(summ[f"{k}_mean"], 4) for k in ("psnr", "psnr_fg", "ssim", "ssim_g")}
     for f in ("config.yaml", "command.txt", "metrics.csv"):
-        shutil.copyfile(run / f, WEIGHTS / f"{args.stem}.{f.replace('.txt', '.command.txt') if f == 'command.txt' else f}")
+        shutil.copyfile(run / f, WEIGHTS / f"{args.stem}.{f}")
     log = run.parent / f"{run.name}.log"
     if log.exists():
         shutil.copyfile(log, WEIGHTS / f"{args.stem}.train.log")

@@ -184,11 +184,13 @@ def evaluate_split(
 
 def format_table(result: EvalResult) -> str:
     """A plain-text table: method, PSNR mean ± sd, foreground PSNR, both SSIMs, s/image."""
-    head = f"{'method':<28} {'PSNR (dB)':>15} {'PSNR fg':>8} {'SSIM 7u':>8} {'SSIM 11g':>8} {'s/img':>8}"
+    summary = result.summary()
+    w = max([28, *(len(m) for m in summary)])
+    head = f"{'method':<{w}} {'PSNR (dB)':>15} {'PSNR fg':>8} {'SSIM 7u':>8} {'SSIM 11g':>8} {'s/img':>8}"
     lines = [head, "-" * len(head)]
-    for m, s in result.summary().items():
+    for m, s in summary.items():
         lines.append(
-            f"{m:<28} {s['psnr_mean']:>8.3f} ± {s['psnr_sd']:<4.2f} {s['psnr_fg_mean']:>8.3f} "
+            f"{m:<{w}} {s['psnr_mean']:>8.3f} ± {s['psnr_sd']:<4.2f} {s['psnr_fg_mean']:>8.3f} "
             f"{s['ssim_mean']:>8.4f} {s['ssim_g_mean']:>8.4f} {s['seconds_mean']:>8.3f}"
         )
     return "\n".join(lines)

@@ -68,8 +68,9 @@ class LIIF(nn.Module):
         Channels inside each SMAM head.
     eem : str or None, default None
         Edge map kind for EEM: ``None`` (off), ``"sobel"``, ``"log"`` or ``"learned"``.
-    query_chunk : int, default 65536
-        Queries decoded at once at inference (bounds memory).
+    query_chunk : int, default 8192
+        Queries decoded at once at inference: bounds memory, and chunks of a few
+        thousand keep intermediates in reused heap memory (measured fastest on CPU).
 
     Shapes
     ------
@@ -86,7 +87,7 @@ class LIIF(nn.Module):
         smam: str | None = None,
         smam_hidden: int = 16,
         eem: str | None = None,
-        query_chunk: int = 65536,
+        query_chunk: int = 8192,
     ) -> None:
         super().__init__()
         enc_spec = encoder or {"name": "edsr-baseline", "args": {}}
@@ -108,7 +109,7 @@ class LIIF(nn.Module):
 
     # ------------------------------------------------------------------ encoding
     def encode(self, lr: torch.Tensor) -> torch.Tensor:
-        """Latent projection: the MLP's first layer applied to the unfolded code, (B, H1, h, w)."""
+        """Latent projection: the MLP's first layer applied to the unfolded code, (B, h, w, H1)."""
         x = (lr - 0.5) / 0.5
         if self.fusion is not None:
             x = self.fusion(x)
@@ -120,7 +121,8 @@ class LIIF(nn.Module):
         # LIIF unfolds 3x3 neighbourhoods (channel-major: index c*9 + k) with zero padding,
         # which followed by a linear layer is exactly a 3x3 convolution.
         w = first.weight[:, : c * 9].reshape(-1, c, 3, 3)
-        return F.conv2d(feat, w, first.bias, padding=1)
+        # (B, h, w, H1): one contiguous row per latent pixel, ready for gathering
+        return F.conv2d(feat, w, first.bias, padding=1).permute(0, 2, 3, 1).contiguous()
 
     # ------------------------------------------------------------------ decoding
     def _neighbours(self, coord: torch.Tensor, hw: tuple[int, int]):
@@ -143,18 +145,19 @@ class LIIF(nn.Module):
 
     def decode(self, proj: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
         """Decode queries from a latent projection: (B, Q, 2) coords -> (B, Q, C) values (residual part)."""
-        b, hidden, h, w = proj.shape
+        b, h, w, hidden = proj.shape
         q = coord.shape[1]
         neigh = self._neighbours(coord, (h, w))
-        flat = proj.flatten(2).transpose(1, 2)  # (B, h*w, H1)
-        idx = torch.cat([n[0] for n in neigh], dim=1)  # (B, 4Q)
+        flat = proj.view(b * h * w, hidden)  # one row per latent pixel
+        offset = (torch.arange(b, device=coord.device) * (h * w)).unsqueeze(1)
+        idx = torch.cat([n[0] for n in neigh], dim=1) + offset  # (B, 4Q) rows of ``flat``
         rel = torch.cat([n[1] for n in neigh], dim=1)  # (B, 4Q, 2)
         rel_cell = (cell * torch.tensor([h, w], device=cell.device, dtype=cell.dtype)).repeat(1, 4, 1)
         first = self.imnet.layers[0]
         w_tail = first.weight[:, self.feat_dim * 9 :]  # (H1, 4): rel y, rel x, cell y, cell x
-        z = torch.gather(flat, 1, idx.unsqueeze(-1).expand(-1, -1, hidden))
-        z = z + torch.cat([rel, rel_cell], dim=-1) @ w_tail.t()
-        pred = self.imnet.layers[2:](torch.relu(z)).view(b, 4, q, -1)
+        z = flat.index_select(0, idx.reshape(-1))
+        z.addmm_(torch.cat([rel, rel_cell], dim=-1).reshape(-1, 4), w_tail.t())
+        pred = self.imnet.layers[2:](z.relu_()).view(b, 4, q, -1)
         areas = torch.stack([n[2] for n in neigh], dim=1)  # (B, 4, Q)
         # Each prediction is weighted by the area of the diagonally opposite sub-rectangle.
         areas = areas.flip(1) / areas.sum(1, keepdim=True)
