@@ -70,7 +70,7 @@ def _shipped(method: str):
         if abs(scale - trained) > 1e-6 and not params.pop("any_scale", False):
             raise ValueError(
                 f"{method} is validated for scale {trained:g}, not {scale:g} "
-                f"(LIIF renders any scale: use liif:{verified_path(entry)} to force)"
+                f"(LIIF renders any scale: pass liif:PATH with its {entry.file} to force)"
             )
         card = {"card": entry.card, "sha256": entry.sha256}
         return LIIFMethod(verified_path(entry), name=method, info=card, **params)

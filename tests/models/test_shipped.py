@@ -1,0 +1,50 @@
+"""The shipped weights: integrity, registration, and that they really super-resolve."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mrisr.methods import available_methods, make_method
+from mrisr.weights import index, sha256_of
+
+IXI = Path(os.environ.get("MRISR_IXI", Path(__file__).resolve().parents[3] / "shared/data/ixi-t2-midslices"))
+
+pytestmark = pytest.mark.skipif(not index(), reason="no weights shipped")
+
+
+def test_index_files_match_their_hashes_and_cards():
+    for e in index():
+        assert e.path.is_file() and e.card_path.is_file()
+        assert sha256_of(e.path) == e.sha256
+        assert e.path.stat().st_size <= 10 * 2**20
+        assert len(e.methods) == len(e.scales)
+
+
+def test_every_shipped_name_is_a_method_at_its_scale():
+    names = available_methods()
+    for e in index():
+        for m, s in zip(e.methods, e.scales, strict=True):
+            assert m in names
+            method = make_method(m, scale=s)
+            assert method.info["sha256"] == e.sha256
+            out = method(np.full((12, 12), 0.4, dtype=np.float32), (int(12 * s), int(12 * s)))
+            assert out.shape == (int(12 * s), int(12 * s)) and np.isfinite(out).all()
+            with pytest.raises(ValueError, match="validated for scale"):
+                make_method(m, scale=s + 0.5)
+
+
+@pytest.mark.skipif(not IXI.is_dir(), reason="IXI data not available")
+@pytest.mark.parametrize("scale", [2, 4])
+def test_shipped_model_beats_bicubic_on_real_val_images(scale):
+    from mrisr.evaluation import evaluate_split
+
+    name = f"liif-x{scale}"
+    if name not in available_methods():
+        pytest.skip(f"{name} not shipped")
+    res = evaluate_split(IXI, "val", scale, ["bicubic", name], limit=2, progress=False).summary()
+    assert res[name]["psnr_mean"] > res["bicubic"]["psnr_mean"] + 2.0
+    assert res[name]["ssim_mean"] > res["bicubic"]["ssim_mean"]
