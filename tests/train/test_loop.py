@@ -28,7 +28,11 @@ def test_cli_smoke_run_writes_everything(tiny_ixi, tiny_config, tmp_path, capsys
     run = tmp_path / "runs" / "t"
     for f in ("config.yaml", "command.txt", "metrics.csv", "last.pt", "best.pt"):
         assert (run / f).is_file(), f
-    assert any(run.joinpath("tb").iterdir())
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run / "tb")).Reload()
+    assert {"train/loss", "train/lr", "train/epoch", "val/psnr", "val/ssim"} <= set(events.Tags()["scalars"])
+    assert "val/sample_x2" in events.Tags()["images"]
     rows = list(csv.DictReader(open(run / "metrics.csv")))
     assert [int(r["step"]) for r in rows] == [1, 2, 3, 4, 5, 6]
     assert rows[2]["val_psnr"] and float(rows[2]["val_psnr"]) > 10

@@ -17,7 +17,7 @@ import random
 import shlex
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +71,7 @@ class Validator:
     """Full-image validation at each ``[lr, hr]`` pair of the val split."""
 
     sets: list[tuple[str, np.ndarray, np.ndarray]]  # (tag, lr stack, hr stack)
+    samples: dict[str, np.ndarray] = field(default_factory=dict)  # tag -> [HR | SR] of the first image
 
     @classmethod
     def from_config(cls, cfg: TrainConfig) -> Validator:
@@ -96,6 +97,8 @@ class Validator:
                 sr = model.upscale(x, hr.shape[1:]).clamp(0, 1)[0, 0].float().cpu().numpy()
                 ps.append(psnr(sr, hr[i]))
                 ss.append(ssim(sr, hr[i]))
+                if i == 0:
+                    self.samples[tag] = np.concatenate([hr[i], sr], axis=1)
             out[f"psnr_{tag}"], out[f"ssim_{tag}"] = float(np.mean(ps)), float(np.mean(ss))
         first = self.sets[0][0]
         out["psnr"], out["ssim"] = out[f"psnr_{first}"], out[f"ssim_{first}"]
@@ -320,6 +323,8 @@ def train(
             row["val_psnr"], row["val_ssim"] = last_val["psnr"], last_val["ssim"]
             for k, v in last_val.items():
                 writer.add_scalar(f"val/{k}", v, run.step)
+            for tag, img in validator.samples.items():
+                writer.add_image(f"val/sample_{tag}", img[None], run.step)  # HR | SR side by side
             logger.info("step %d val %s", run.step, last_val)
             bar.write(f"step {run.step}: " + ", ".join(f"{k} {v:.4f}" for k, v in last_val.items()))
             if last_val["psnr"] > run.best:
