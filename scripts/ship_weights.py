@@ -32,6 +32,7 @@ def main() -> None:
     ap.add_argument("--data", required=True)
     ap.add_argument("--split", default="val")
     ap.add_argument("--description", default="")
+    ap.add_argument("--notes", help="Markdown file whose text goes into the card's Notes section")
     args = ap.parse_args()
 
     import torch
@@ -94,6 +95,7 @@ Config: `{args.stem}.config.yaml`; per-step log: `{args.stem}.metrics.csv`; curv
 
 {chr(10).join(tables)}
 
+{"## Notes" + chr(10) + chr(10) + Path(args.notes).read_text().strip() + chr(10) if args.notes else ""}
 ## Licence
 
 Trained on IXI (brain-development.org/ixi-dataset), distributed under CC BY-SA 3.0; these weights are a
