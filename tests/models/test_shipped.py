@@ -48,3 +48,15 @@ def test_shipped_model_beats_bicubic_on_real_val_images(scale):
     res = evaluate_split(IXI, "val", scale, ["bicubic", name], limit=2, progress=False).summary()
     assert res[name]["psnr_mean"] > res["bicubic"]["psnr_mean"] + 2.0
     assert res[name]["ssim_mean"] > res["bicubic"]["ssim_mean"]
+
+
+@pytest.mark.parametrize("scale", ["2", "3", "4"])
+def test_upscale_cli_defaults_to_shipped_weights_at_any_scale(tmp_path, scale, capsys):
+    from mrisr.cli.main import main
+    from mrisr.data.io import read_image, write_image
+    from tests.conftest import phantom
+
+    write_image(tmp_path / "in.png", phantom(20))
+    assert main(["upscale", str(tmp_path / "in.png"), "--scale", scale, "-o", str(tmp_path / "o.png")]) == 0
+    assert read_image(tmp_path / "o.png").shape == (20 * int(scale),) * 2
+    assert "liif-x" in capsys.readouterr().out

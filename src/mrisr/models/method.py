@@ -67,7 +67,8 @@ def _shipped(method: str):
         if arg:
             raise ValueError(f"method {method!r} takes no ':' argument; use liif:PATH for other weights")
         trained = entry.scales[entry.methods.index(method)]
-        if abs(scale - trained) > 1e-6 and not params.pop("any_scale", False):
+        any_scale = params.pop("any_scale", False)
+        if abs(scale - trained) > 1e-6 and not any_scale:
             raise ValueError(
                 f"{method} is validated for scale {trained:g}, not {scale:g} "
                 f"(LIIF renders any scale: pass liif:PATH with its {entry.file} to force)"
