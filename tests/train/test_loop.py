@@ -105,6 +105,7 @@ def test_checkpoint_round_trip_and_export(tiny_ixi, tiny_config, tmp_path):
     assert torch.equal(model_pt.upscale(lr, (19, 19)), model_st.upscale(lr, (19, 19)))
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_foreign_files_are_refused(tmp_path):
     import pickle
 
