@@ -122,6 +122,7 @@ class Run:
         )
         self.sched = make_scheduler(self.opt, cfg)
         self.step, self.best, self.wall = 0, -math.inf, 0.0
+        self.n_train = 1  # training images, for epoch counting (set by ``train``)
         self.net = self.model
         if world > 1 or os.environ.get("MRISR_FORCE_DDP"):
             self.net = torch.nn.parallel.DistributedDataParallel(
@@ -165,8 +166,6 @@ class Run:
 
     def epoch(self) -> float:
         return self.step * self.cfg.batch_size * self.world / max(1, self.n_train)
-
-    n_train: int = 1
 
 
 def _setup_dist(device_name: str) -> tuple[int, int, torch.device]:
