@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,7 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--runs", default="runs")
     ap.add_argument("--set", action="append", default=[], help="extra overrides for every variant")
+    ap.add_argument("--notes", help="Markdown file appended to results.md (interpretation)")
     args = ap.parse_args()
 
     from mrisr.report.figures import learning_curves_figure
@@ -62,8 +64,9 @@ def main() -> None:
         best = max(float(r["val_psnr"]) for r in csv.DictReader(open(run / "metrics.csv")) if r.get("val_psnr"))
         rows.append({"variant": label, "steps": last["step"], "epochs": last["epoch"], "hours": last["wall_hours"],
                      "val_psnr_final": f"{float(last['val_psnr']):.3f}", "val_ssim_final": f"{float(last['val_ssim']):.4f}",
-                     "val_psnr_best": f"{best:.3f}", "command": " ".join(cmd[2:])})
+                     "val_psnr_best": f"{best:.3f}", "command": " ".join(cmd[3:])})
         curves.append(read_log(f"{label}={run / 'metrics.csv'}"))
+        shutil.copyfile(run / "metrics.csv", out / f"{label.replace('+', '_')}.metrics.csv")
     with open(out / "results.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
@@ -75,6 +78,8 @@ def main() -> None:
     lines += [f"| {r['variant']} | {r['steps']} | {r['epochs']} | {r['hours']} | {r['val_psnr_final']} | "
               f"{r['val_ssim_final']} | {r['val_psnr_best']} |" for r in rows]
     lines += ["", "Commands:", "", "```", *[f"mrisr {r['command']}" for r in rows], "```", "", "![curves](curves.png)"]
+    if args.notes:
+        lines += ["", Path(args.notes).read_text().strip()]
     (out / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
