@@ -129,3 +129,18 @@ def test_foreign_files_are_refused(tmp_path):
     save_checkpoint(wrong, {"model_spec": {"name": "liif", "args": {}}, "model": {"x": torch.zeros(1)}})
     with pytest.raises(InputError, match="do not match"):
         load_model(wrong)
+
+
+def test_global_rng_states_round_trip_through_a_checkpoint(tmp_path):
+    import random
+
+    import numpy as np
+
+    from mrisr.train.loop import _rng_state, _set_rng_state
+
+    path = save_checkpoint(tmp_path / "r.pt", {"rng": _rng_state()})
+    expected = (torch.rand(3), np.random.rand(3), random.random())
+    _set_rng_state(load_checkpoint(path)["rng"])
+    assert torch.equal(torch.rand(3), expected[0])
+    assert np.array_equal(np.random.rand(3), expected[1])
+    assert random.random() == expected[2]

@@ -142,11 +142,7 @@ class Run:
             "epoch": self.epoch(),
             "best_val_psnr": self.best,
             "wall_hours": self.wall / 3600,
-            "rng": {
-                "torch": torch.get_rng_state(),
-                "numpy": np.random.get_state()[1].astype(np.int64).tolist(),
-                "python": list(random.getstate()[1]),
-            },
+            "rng": _rng_state(),
         }
 
     def load(self, path: Path) -> None:
@@ -159,13 +155,41 @@ class Run:
         self.opt.load_state_dict(ck["optimizer"])
         self.sched.load_state_dict(ck["scheduler"])
         self.step, self.best, self.wall = int(ck["step"]), float(ck["best_val_psnr"]), ck["wall_hours"] * 3600
-        torch.set_rng_state(ck["rng"]["torch"])
+        _set_rng_state(ck["rng"])
 
     def save(self, name: str) -> None:
         save_checkpoint(self.dir / name, self.state())
 
     def epoch(self) -> float:
         return self.step * self.cfg.batch_size * self.world / max(1, self.n_train)
+
+
+def _rng_state() -> dict:
+    """Global RNG states (torch, CUDA, numpy, python) as tensors and plain values (``weights_only``-safe).
+
+    Batches use their own per-step generators (:mod:`mrisr.train.data`); these cover anything else.
+    """
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    version, internal, gauss_next = random.getstate()
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                  "has_gauss": int(has_gauss), "gauss": float(gauss)},
+        "python": {"version": version, "internal": list(internal), "gauss_next": gauss_next},
+    }
+
+
+def _set_rng_state(state: dict) -> None:
+    """Restore what :func:`_rng_state` saved."""
+    torch.set_rng_state(state["torch"])
+    if state.get("cuda") and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    n, py = state.get("numpy"), state.get("python")
+    if isinstance(n, dict):  # checkpoints of mrisr 0.1.0 before this format kept only the torch state usable
+        np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
+    if isinstance(py, dict):
+        random.setstate((py["version"], tuple(py["internal"]), py["gauss_next"]))
 
 
 def _setup_dist(device_name: str) -> tuple[int, int, torch.device]:
