@@ -9,17 +9,22 @@ HELP = "evaluate SR methods on a paired split (PSNR, SSIM, seconds per image)"
 ORDER = 20
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
+def add_split_arguments(p: argparse.ArgumentParser) -> None:
+    """The options every split-measuring command shares (``evaluate``, ``test``)."""
     p.add_argument("--data", required=True, help="data root with <split> and '<split> x<s>' folders")
     p.add_argument("--split", required=True, help="split folder name, e.g. val")
     p.add_argument("--scale", required=True, type=float, help="upscaling factor (stored LR used when present)")
+    p.add_argument("--out", help="folder for per_image.csv and summary.json")
+    p.add_argument("--limit", type=int, help="use only the first N images")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_split_arguments(p)
     p.add_argument("--method", required=True, help="comma-separated method specs, e.g. bicubic,elrtv,liif-x2")
     p.add_argument("--params", help="YAML file of method parameters (e.g. from 'mrisr tune elrtv')")
-    p.add_argument("--out", help="folder for per_image.csv and summary.json")
     p.add_argument("--shave", type=int, default=0, help="border pixels excluded from metrics (default 0)")
-    p.add_argument("--limit", type=int, help="use only the first N images")
     p.add_argument("--on-the-fly", action="store_true", help="degrade HR on the fly even if LR folders exist")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def load_params(path: str | None, specs: list[str]) -> dict:
@@ -32,25 +37,15 @@ def load_params(path: str | None, specs: list[str]) -> dict:
     return {s: params for s in specs if s.split(":")[0] not in ("nearest", "bilinear", "bicubic")}
 
 
-def run(args: argparse.Namespace) -> int:
+def measure(args: argparse.Namespace, specs: list[str], **options) -> int:
+    """Evaluate ``specs`` on the split named by ``args``, print the table, write ``--out``."""
     from mrisr._atomic import check_output_dir
     from mrisr.evaluation import evaluate_split, format_table, write_results
 
-    specs = [s.strip() for s in args.method.split(",") if s.strip()]
-    if not specs:
-        raise ValueError("--method names no method")
     if args.out:
         check_output_dir(args.out)  # fail before the (possibly long) run, not after it
     result = evaluate_split(
-        args.data,
-        args.split,
-        args.scale,
-        specs,
-        params=load_params(args.params, specs),
-        shave=args.shave,
-        on_the_fly=True if args.on_the_fly else None,
-        limit=args.limit,
-        progress=not args.no_progress,
+        args.data, args.split, args.scale, specs, limit=args.limit, progress=not args.no_progress, **options
     )
     m = result.meta
     print(f"{m['split']} x{m['scale']:g}: {m['images']} images, LR {m['lr']}")
@@ -59,3 +54,16 @@ def run(args: argparse.Namespace) -> int:
         csv_path, json_path = write_results(result, args.out)
         print(f"wrote {csv_path} and {json_path}")
     return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    specs = [s.strip() for s in args.method.split(",") if s.strip()]
+    if not specs:
+        raise ValueError("--method names no method")
+    return measure(
+        args,
+        specs,
+        params=load_params(args.params, specs),
+        shave=args.shave,
+        on_the_fly=True if args.on_the_fly else None,
+    )

@@ -10,27 +10,17 @@ ORDER = 45
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from mrisr.cli.commands.evaluate import add_split_arguments
+
     p.add_argument("--checkpoint", required=True, help=".safetensors weights or .pt training checkpoint")
-    p.add_argument("--data", required=True, help="data root in the study layout")
-    p.add_argument("--split", required=True, help="split folder name, e.g. val")
-    p.add_argument("--scale", required=True, type=float, help="upscaling factor")
+    add_split_arguments(p)
     p.add_argument("--baseline", action="store_true", help="also run bicubic, side by side")
     p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
-    p.add_argument("--out", help="folder for per_image.csv and summary.json")
-    p.add_argument("--limit", type=int, help="use only the first N images")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
-    from mrisr.evaluation import evaluate_split, format_table, write_results
+    from mrisr.cli.commands.evaluate import measure
 
     spec = f"liif:{args.checkpoint}"
     specs = (["bicubic"] if args.baseline else []) + [spec]
-    result = evaluate_split(args.data, args.split, args.scale, specs, params={spec: {"device": args.device}},
-                            limit=args.limit, progress=not args.no_progress)
-    print(f"{args.split} x{args.scale:g}: {result.meta['images']} images")
-    print(format_table(result))
-    if args.out:
-        for path in write_results(result, args.out):
-            print(f"wrote {path}")
-    return 0
+    return measure(args, specs, params={spec: {"device": args.device}})
