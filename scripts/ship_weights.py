@@ -8,6 +8,12 @@ CPU-hours, writes ``<stem>.md`` and updates ``index.json``.
 
     python scripts/ship_weights.py --run runs/NAME --stem liif_smam_eem_x2x4 \
         --methods liif-x2,liif-x4 --scales 2,4 --data ../shared/data/ixi-t2-midslices
+
+A run started from another run's weights (``init`` in its config) names that
+run with ``--parent``: hours and epochs are then counted from the parent's
+start, and ``<stem>.curve.csv`` / ``.curve.png`` show both stages.
+``--no-default`` keeps the weights out of ``mrisr upscale``'s default choice
+(e.g. the off-domain model).
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ def main() -> None:
     ap.add_argument("--split", default="val")
     ap.add_argument("--description", default="")
     ap.add_argument("--notes", help="Markdown file whose text goes into the card's Notes section")
+    ap.add_argument("--parent", help="run folder whose weights initialised this run (counted in hours)")
+    ap.add_argument("--no-default", action="store_true", help="not a default for mrisr upscale")
     args = ap.parse_args()
 
     import torch
@@ -46,8 +54,11 @@ def main() -> None:
     ck = load_checkpoint(ck_path)
     scales = [float(s) for s in args.scales.split(",")]
     methods = args.methods.split(",")
+    stages = _stages(run, Path(args.parent) if args.parent else None)
+    own = stages[-1]  # offsets of this run = totals of its parent
     info = {
-        "steps": ck["step"], "epochs": round(float(ck["epoch"]), 2), "hours": round(float(ck["wall_hours"]), 3),
+        "steps": ck["step"] + own["steps"], "epochs": round(float(ck["epoch"]) + own["epochs"], 2),
+        "hours": round(float(ck["wall_hours"]) + own["hours"], 3),
         "hardware": f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}",
         "run": run.name, "checkpoint": args.checkpoint,
     }
@@ -67,7 +78,12 @@ def main() -> None:
     from mrisr.report.figures import learning_curves_figure
     from mrisr.report.logs import read_log
 
-    learning_curves_figure(WEIGHTS / f"{args.stem}.curve.png", [read_log(f"{args.stem}={run / 'metrics.csv'}")])
+    curves = _write_curve_csv(WEIGHTS / f"{args.stem}.curve.csv", stages)
+    learning_curves_figure(WEIGHTS / f"{args.stem}.curve.png", curves)
+    lineage = ""
+    if args.parent:
+        lineage = (f", counted from the start of `{stages[0]['run']}` ({own['steps']} steps, {own['hours']:.2f} h), "
+                   f"whose weights initialised this run")
     card = f"""# {args.stem}
 
 {args.description}
@@ -78,8 +94,8 @@ Serves methods: {', '.join(f'`{m}`' for m in methods)} (scales {', '.join(f'{s:g
 |---|---|
 | architecture | `{json.dumps(ck['model_spec'])}` |
 | data | IXI T2 mid-slices, `train` split (502 images), stored LR pairs; selected on `{args.split}` |
-| steps / epochs | {info['steps']} / {info['epochs']} (epoch = one pass over the 502 training images) |
-| training time | {info['hours']} h wall-clock |
+| steps / epochs | {info['steps']} / {info['epochs']} (epoch = one pass over the 502 training images){lineage} |
+| training time | {info['hours']} h wall-clock{lineage} |
 | hardware | {info['hardware']} |
 | weights | `{out.name}` (EMA weights of `{args.checkpoint}.pt`), SHA-256 `{sha256_of(out)}` |
 
@@ -89,7 +105,8 @@ Serves methods: {', '.join(f'`{m}`' for m in methods)} (scales {', '.join(f'{s:g
 {(run / 'command.txt').read_text().strip()}
 ```
 
-Config: `{args.stem}.config.yaml`; per-step log: `{args.stem}.metrics.csv`; curve: `{args.stem}.curve.png`.
+Config: `{args.stem}.config.yaml`; per-step log: `{args.stem}.metrics.csv`; val PSNR against CPU-hours:
+`{args.stem}.curve.csv` and `{args.stem}.curve.png`.
 
 ## Validation (measured by `scripts/ship_weights.py` with `mrisr.evaluation`, bicubic side by side)
 
@@ -107,11 +124,49 @@ derivative work shared under the same terms.
     idx["weights"] = [e for e in idx["weights"] if e["file"] != out.name]
     idx["weights"].append({
         "file": out.name, "sha256": sha256_of(out), "methods": methods, "scales": scales,
-        "card": f"{args.stem}.md", "description": args.description, "val": val, **info,
+        "card": f"{args.stem}.md", "description": args.description, "default": not args.no_default,
+        "val": val, **info,
     })
     idx_path.write_text(json.dumps(idx, indent=2) + "\n")
     print("\n\n".join(tables))
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) and its card")
+
+
+def _stages(run: Path, parent: Path | None) -> list[dict]:
+    """The parent run (if any) and this run, with their offsets in steps, epochs and hours."""
+    from mrisr.models.checkpoint import load_checkpoint
+
+    out, offset = [], {"steps": 0, "epochs": 0.0, "hours": 0.0}
+    for r in ([parent] if parent else []) + [run]:
+        out.append({"run": r.name, "metrics": r / "metrics.csv", **offset})
+        ck = load_checkpoint(r / "last.pt")
+        offset = {"steps": offset["steps"] + ck["step"], "epochs": offset["epochs"] + float(ck["epoch"]),
+                  "hours": offset["hours"] + float(ck["wall_hours"])}
+    if len(out) == 1:
+        out.insert(0, {"run": None, "steps": 0, "epochs": 0.0, "hours": 0.0})
+    return out
+
+
+def _write_curve_csv(path: Path, stages: list[dict]) -> list:
+    """Val PSNR against cumulative steps, epochs and CPU-hours, one row per validation; returns the curves."""
+    import csv
+    from dataclasses import replace
+
+    from mrisr.report.logs import read_log
+
+    curves = []
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["stage", "run", "step", "total_step", "epochs", "cpu_hours", "val_psnr", "val_ssim"])
+        for i, st in enumerate(s for s in stages if s["run"]):
+            rows = [r for r in csv.DictReader(open(st["metrics"])) if r["val_psnr"]]
+            for r in rows:
+                w.writerow([i, st["run"], r["step"], int(r["step"]) + st["steps"],
+                            f"{float(r['epoch']) + st['epochs']:.3f}", f"{float(r['wall_hours']) + st['hours']:.4f}",
+                            f"{float(r['val_psnr']):.4f}", f"{float(r['val_ssim']):.5f}"])
+            c = read_log(f"{st['run']}={st['metrics']}")
+            curves.append(replace(c, hours=c.hours + st["hours"], epoch=c.epoch + st["epochs"]))
+    return curves
 
 
 if __name__ == "__main__":

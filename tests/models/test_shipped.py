@@ -60,3 +60,18 @@ def test_upscale_cli_defaults_to_shipped_weights_at_any_scale(tmp_path, scale, c
     assert main(["upscale", str(tmp_path / "in.png"), "--scale", scale, "-o", str(tmp_path / "o.png")]) == 0
     assert read_image(tmp_path / "o.png").shape == (20 * int(scale),) * 2
     assert "liif-x" in capsys.readouterr().out
+
+
+def test_default_upscale_choice_skips_non_default_weights(monkeypatch):
+    import mrisr.weights as w
+    from mrisr.cli.commands.upscale import default_method
+
+    entries = (
+        w.WeightEntry(file="a.safetensors", sha256="0", methods=("liif-x2",), scales=(2.0,), card="a.md"),
+        w.WeightEntry(file="b.safetensors", sha256="0", methods=("liif-offdomain-x4",), scales=(4.0,), card="b.md",
+                      default=False),
+    )
+    monkeypatch.setattr(w, "index", lambda: entries)
+    assert default_method(4.0) == "liif-x2"  # the off-domain model is exactly at 4x but not a default
+    monkeypatch.setattr(w, "index", lambda: ())
+    assert default_method(4.0) == "bicubic"

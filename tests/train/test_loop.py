@@ -144,3 +144,37 @@ def test_global_rng_states_round_trip_through_a_checkpoint(tmp_path):
     assert torch.equal(torch.rand(3), expected[0])
     assert np.array_equal(np.random.rand(3), expected[1])
     assert random.random() == expected[2]
+
+
+def test_init_starts_from_other_weights_and_records_them(tiny_ixi, tiny_config, tmp_path):
+    cfg = parse_train_config(tiny_config(tiny_ixi, steps=2, val_every=2, ckpt_every=2))
+    train(cfg, tmp_path / "parent", progress=False)
+    st = export_weights(tmp_path / "parent" / "last.pt", tmp_path / "p.safetensors", info={"steps": 2, "hours": 0.1})
+    parent, _ = load_model(st)
+    child_cfg = parse_train_config(tiny_config(tiny_ixi, steps=1, val_every=1, ckpt_every=1, init=str(st),
+                                               optim={"lr": 1e-12, "schedule": "constant"}))
+    train(child_cfg, tmp_path / "child", progress=False)
+    ck = load_checkpoint(tmp_path / "child" / "last.pt")
+    assert ck["init"]["path"] == str(st) and ck["init"]["steps"] == 2 and ck["init"]["hours"] == 0.1
+    # one step at a vanishing learning rate leaves the initial weights in place
+    for k, v in parent.state_dict().items():
+        assert torch.allclose(ck["model"][k], v, atol=1e-6), k
+    # a different architecture is refused with the file named
+    bad = tiny_config(tiny_ixi, init=str(st))
+    bad["model"]["args"]["mlp_hidden"] = [8]
+    with pytest.raises(InputError, match="different model spec"):
+        train(parse_train_config(bad), tmp_path / "bad", progress=False)
+
+
+def test_cpu_bfloat16_autocast_tracks_float32(tiny_ixi, tiny_config, tmp_path):
+    runs = {}
+    for name, bf16 in (("fp32", False), ("bf16", True)):
+        cfg = parse_train_config(tiny_config(tiny_ixi, steps=5, val_every=5, ckpt_every=5, cpu_bf16=bf16,
+                                             device="cpu"))
+        runs[name] = train(cfg, tmp_path / name, progress=False)
+    a, b = _losses(tmp_path / "fp32"), _losses(tmp_path / "bf16")
+    assert a != b  # autocast really ran in bfloat16 ...
+    assert b == pytest.approx(a, rel=0.05)  # ... and follows the float32 run closely
+    # weights stay float32; validation renders in float32
+    assert all(v.dtype == torch.float32 for v in load_checkpoint(tmp_path / "bf16" / "last.pt")["model"].values())
+    assert runs["bf16"]["last_val"]["psnr"] == pytest.approx(runs["fp32"]["last_val"]["psnr"], abs=0.5)

@@ -156,7 +156,8 @@ class LIIF(nn.Module):
         first = self.imnet.layers[0]
         w_tail = first.weight[:, self.feat_dim * 9 :]  # (H1, 4): rel y, rel x, cell y, cell x
         z = flat.index_select(0, idx.reshape(-1))
-        z.addmm_(torch.cat([rel, rel_cell], dim=-1).reshape(-1, 4), w_tail.t())
+        tail = torch.cat([rel, rel_cell], dim=-1).reshape(-1, 4)
+        z.addmm_(tail.to(z.dtype), w_tail.t().to(z.dtype))  # dtypes differ under CPU bf16 autocast
         pred = self.imnet.layers[2:](z.relu_()).view(b, 4, q, -1)
         areas = torch.stack([n[2] for n in neigh], dim=1)  # (B, 4, Q)
         # Each prediction is weighted by the area of the diagonally opposite sub-rectangle.

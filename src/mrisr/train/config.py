@@ -96,7 +96,9 @@ class TrainConfig:
     log_every: int = 20
     device: str = "auto"
     amp: bool = True
+    cpu_bf16: bool = False
     threads: int | None = None
+    init: str | None = None
 
     def __post_init__(self) -> None:
         for k in ("steps", "batch_size", "val_every", "ckpt_every", "log_every"):

@@ -115,6 +115,9 @@ class Run:
         torch.manual_seed(cfg.seed)
         self.spec = to_dict(cfg.model)
         self.model = make_model(self.spec).to(device)
+        self.init_info: dict = {}
+        if cfg.init:
+            self.init_info = self._init_from(Path(cfg.init))
         self.ema = copy.deepcopy(self.model).eval() if cfg.ema else None
         self.opt = torch.optim.Adam(
             self.model.parameters(), lr=cfg.optim.lr, betas=tuple(cfg.optim.betas),
@@ -129,6 +132,16 @@ class Run:
                 self.model, device_ids=[device.index] if device.type == "cuda" else None
             )
 
+    def _init_from(self, path: Path) -> dict:
+        """Start from the (EMA) weights of another run or weight file with the same model spec."""
+        from mrisr.models.checkpoint import load_model
+
+        model, info = load_model(path, use_ema=True)
+        if info["model_spec"] != self.spec:
+            raise InputError("init weights were trained with a different model spec than the config", path)
+        self.model.load_state_dict(model.state_dict())
+        return {"path": str(path), **{k: v for k, v in info.items() if k != "model_spec"}}
+
     # ---------------------------------------------------------------- checkpoints
     def state(self) -> dict:
         return {
@@ -142,6 +155,7 @@ class Run:
             "epoch": self.epoch(),
             "best_val_psnr": self.best,
             "wall_hours": self.wall / 3600,
+            "init": self.init_info,
             "rng": _rng_state(),
         }
 
@@ -301,7 +315,8 @@ def train(
         from torch.utils.tensorboard import SummaryWriter
 
         writer = SummaryWriter(str(run_dir / "tb"))
-    use_amp = cfg.amp and dev.type == "cuda"
+    use_amp = cfg.amp and dev.type == "cuda"  # float16 with loss scaling
+    use_bf16 = cfg.cpu_bf16 and dev.type == "cpu"  # bfloat16 needs no scaling
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     end = cfg.steps if max_steps is None else min(cfg.steps, run.step + max_steps)
     bar = tqdm(total=end, initial=run.step, disable=not (progress and main), desc=cfg.name, unit="step")
@@ -311,7 +326,8 @@ def train(
     while run.step < end:
         t0 = time.perf_counter()
         batch = sampler.sample(run.step, cfg.batch_size, sampler.patch_size(run.step, cfg.steps)).to(dev)
-        with torch.autocast(dev.type, dtype=torch.float16, enabled=use_amp):
+        with torch.autocast(dev.type, dtype=torch.bfloat16 if use_bf16 else torch.float16,
+                            enabled=use_amp or use_bf16):
             pred = run.net(batch.lr, batch.coord, batch.cell)
             loss = F.l1_loss(pred.float(), batch.gt)
         run.opt.zero_grad(set_to_none=True)

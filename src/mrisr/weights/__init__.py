@@ -27,6 +27,7 @@ class WeightEntry:
     scales: tuple[float, ...]  # one per method name: the scale that name is validated for
     card: str
     description: str = ""
+    default: bool = True  # a candidate for ``mrisr upscale`` without --method (False for off-domain models)
 
     @property
     def path(self) -> Path:
@@ -48,6 +49,7 @@ def index() -> tuple[WeightEntry, ...]:
         WeightEntry(
             file=e["file"], sha256=e["sha256"], methods=tuple(e["methods"]),
             scales=tuple(float(s) for s in e["scales"]), card=e["card"], description=e.get("description", ""),
+            default=bool(e.get("default", True)),
         )
         for e in data["weights"]
     )

@@ -36,10 +36,10 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def default_method(scale: float) -> str:
-    """The shipped LIIF weights validated nearest to ``scale``, or bicubic when none are installed."""
+    """The default shipped LIIF weights validated nearest to ``scale``, or bicubic when none are installed."""
     from mrisr.weights import index
 
-    named = [(abs(s - scale), m) for e in index() for m, s in zip(e.methods, e.scales, strict=True)]
+    named = [(abs(s - scale), m) for e in index() if e.default for m, s in zip(e.methods, e.scales, strict=True)]
     return min(named)[1] if named else "bicubic"
 
 
