@@ -76,7 +76,6 @@ def main() -> None:
     if log.exists():
         shutil.copyfile(log, WEIGHTS / f"{args.stem}.train.log")
     from mrisr.report.figures import learning_curves_figure
-    from mrisr.report.logs import read_log
 
     curves = _write_curve_csv(WEIGHTS / f"{args.stem}.curve.csv", stages)
     learning_curves_figure(WEIGHTS / f"{args.stem}.curve.png", curves)
