@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import shutil
@@ -40,6 +41,7 @@ def main() -> None:
     ap.add_argument("--description", default="")
     ap.add_argument("--notes", help="Markdown file whose text goes into the card's Notes section")
     ap.add_argument("--parent", help="run folder whose weights initialised this run (counted in hours)")
+    ap.add_argument("--curve-tags", help="val pairs to plot, e.g. x4,x4_to_x2 (default: x<scale> per scale)")
     ap.add_argument("--no-default", action="store_true", help="not a default for mrisr upscale")
     args = ap.parse_args()
 
@@ -77,10 +79,12 @@ def main() -> None:
         shutil.copyfile(log, WEIGHTS / f"{args.stem}.train.log")
     from mrisr.report.figures import learning_curves_figure
 
-    curves = _write_curve_csv(WEIGHTS / f"{args.stem}.curve.csv", stages)
+    tags = args.curve_tags.split(",") if args.curve_tags else [f"x{s:g}" for s in scales]
+    curves = _write_curve_csv(WEIGHTS / f"{args.stem}.curve.csv", stages, tags)
     learning_curves_figure(WEIGHTS / f"{args.stem}.curve.png", curves)
-    lineage = ""
+    lineage = hours_note = ""
     if args.parent:
+        hours_note = f" (including the {own['hours']:.2f} h of `{stages[0]['run']}`)"
         lineage = (f", counted from the start of `{stages[0]['run']}` ({own['steps']} steps, {own['hours']:.2f} h), "
                    f"whose weights initialised this run")
     card = f"""# {args.stem}
@@ -94,7 +98,7 @@ Serves methods: {', '.join(f'`{m}`' for m in methods)} (scales {', '.join(f'{s:g
 | architecture | `{json.dumps(ck['model_spec'])}` |
 | data | IXI T2 mid-slices, `train` split (502 images), stored LR pairs; selected on `{args.split}` |
 | steps / epochs | {info['steps']} / {info['epochs']} (epoch = one pass over the 502 training images){lineage} |
-| training time | {info['hours']} h wall-clock{lineage} |
+| training time | {info['hours']} h wall-clock{hours_note} |
 | hardware | {info['hardware']} |
 | weights | `{out.name}` (EMA weights of `{args.checkpoint}.pt`), SHA-256 `{sha256_of(out)}` |
 
@@ -146,25 +150,59 @@ def _stages(run: Path, parent: Path | None) -> list[dict]:
     return out
 
 
-def _write_curve_csv(path: Path, stages: list[dict]) -> list:
-    """Val PSNR against cumulative steps, epochs and CPU-hours, one row per validation; returns the curves."""
-    import csv
-    from dataclasses import replace
+def _val_by_step(run: Path, tag: str) -> dict[int, tuple[float, float]]:
+    """``step -> (psnr, ssim)`` of one val pair (e.g. ``x4``) from the run's TensorBoard events.
 
-    from mrisr.report.logs import read_log
+    ``metrics.csv`` keeps only the first val pair; the events keep all. Events
+    written past a checkpoint by a run that was stopped and resumed are
+    superseded by the later ones.
+    """
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(run / "tb"), size_guidance={"scalars": 0})
+    acc.Reload()
+    out: dict[int, list[float]] = {}
+    for i, kind in enumerate(("psnr", "ssim")):
+        name = f"val/{kind}_{tag}"
+        if name not in acc.Tags().get("scalars", []):
+            raise SystemExit(f"{run}: no TensorBoard scalar {name!r}")
+        for e in sorted(acc.Scalars(name), key=lambda e: e.wall_time):
+            out.setdefault(e.step, [math.nan, math.nan])[i] = e.value
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def _write_curve_csv(path: Path, stages: list[dict], tags: list[str]) -> list:
+    """Val PSNR of each tag against cumulative steps, epochs and CPU-hours; returns the curves to plot.
+
+    Steps, epochs and hours (training and validation time of the run) come
+    from each run's ``metrics.csv``, the values of each val pair from its
+    TensorBoard events.
+    """
+    import csv
+
+    import numpy as np
+
+    from mrisr.report.logs import Curve
 
     curves = []
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["stage", "run", "step", "total_step", "epochs", "cpu_hours", "val_psnr", "val_ssim"])
+        w.writerow(["stage", "run", "val_pair", "step", "total_step", "epochs", "cpu_hours", "val_psnr", "val_ssim"])
         for i, st in enumerate(s for s in stages if s["run"]):
             rows = [r for r in csv.DictReader(open(st["metrics"])) if r["val_psnr"]]
-            for r in rows:
-                w.writerow([i, st["run"], r["step"], int(r["step"]) + st["steps"],
-                            f"{float(r['epoch']) + st['epochs']:.3f}", f"{float(r['wall_hours']) + st['hours']:.4f}",
-                            f"{float(r['val_psnr']):.4f}", f"{float(r['val_ssim']):.5f}"])
-            c = read_log(f"{st['run']}={st['metrics']}")
-            curves.append(replace(c, hours=c.hours + st["hours"], epoch=c.epoch + st["epochs"]))
+            for tag in tags:
+                vals = _val_by_step(st["metrics"].parent, tag)
+                pts = []
+                for r in rows:
+                    if int(r["step"]) not in vals:
+                        continue
+                    p, q = vals[int(r["step"])]
+                    ep, h = float(r["epoch"]) + st["epochs"], float(r["wall_hours"]) + st["hours"]
+                    w.writerow([i, st["run"], tag, r["step"], int(r["step"]) + st["steps"], f"{ep:.3f}", f"{h:.4f}",
+                                f"{p:.4f}", f"{q:.5f}"])
+                    pts.append((ep, h, p))
+                ep, h, p = (np.array(c) for c in zip(*pts, strict=True))
+                curves.append(Curve(label=f"{st['run']} ({tag})", val_psnr=p, hours=h, epoch=ep, source=str(path)))
     return curves
 
 
