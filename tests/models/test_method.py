@@ -44,6 +44,32 @@ def test_untrained_residual_model_equals_bicubic_in_evaluate(weights, tmp_path):
     assert s[f"liif:{weights[0]}"]["psnr_mean"] == pytest.approx(s["bicubic"]["psnr_mean"], abs=0.3)
 
 
+@pytest.fixture(scope="module")
+def random_weights(tmp_path_factory):
+    """A model with every weight random (non-zero head), so its output is not equivariant."""
+    torch.manual_seed(1)
+    model = make_model(SPEC)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0, 0.2)
+    ck = save_checkpoint(tmp_path_factory.mktemp("r") / "r.pt",
+                         {"model_spec": SPEC, "model": model.state_dict(), "step": 0})
+    return ck
+
+
+def test_self_ensemble_is_equivariant_and_differs_from_one_pass(random_weights):
+    lr = phantom(12, seed=3)[:, :10]  # not square: transposes must swap the output shape
+    plain = make_method(f"liif:{random_weights}", scale=2, params={"self_ensemble": False})
+    se = make_method(f"liif:{random_weights}", scale=2, params={"self_ensemble": True})
+    out = se(lr, (24, 20))
+    assert out.shape == (24, 20)
+    assert np.abs(out - plain(lr, (24, 20))).max() > 1e-3  # the random model is not equivariant itself
+    # the ensemble over the dihedral group is: transforming the input transforms the output
+    assert np.allclose(se(lr[::-1].copy(), (24, 20)), out[::-1], atol=1e-5)
+    assert np.allclose(se(lr[:, ::-1].copy(), (24, 20)), out[:, ::-1], atol=1e-5)
+    assert np.allclose(se(lr.T.copy(), (20, 24)), out.T, atol=1e-5)
+
+
 def test_liif_without_path_is_a_clear_error():
     with pytest.raises(ValueError, match="liif:PATH"):
         make_method("liif", scale=2)
@@ -81,3 +107,17 @@ def test_cli_upscale_bad_inputs(weights, tmp_path, capsys):
     assert len(err) == 4 and all(line.startswith("mrisr: error:") for line in err)
     assert "junk.pt" in err[-1]
     assert not (tmp_path / "o.png").exists()
+
+
+def test_cli_upscale_self_ensemble(random_weights, tmp_path, capsys):
+    src = tmp_path / "in.png"
+    write_image(src, phantom(16), bits=16)
+    out = tmp_path / "out.tif"
+    assert main(["upscale", str(src), "--scale", "2", "--checkpoint", str(random_weights), "--self-ensemble",
+                 "-o", str(out)]) == 0
+    expect = make_method(f"liif:{random_weights}", scale=2, params={"self_ensemble": True})(read_image(src), (32, 32))
+    assert np.allclose(read_image(out), expect, atol=1e-4)
+    assert main(["upscale", str(src), "--scale", "2", "--method", "bicubic", "--self-ensemble",
+                 "-o", str(tmp_path / "b.png")]) == 2
+    assert "LIIF methods only" in capsys.readouterr().err
+    assert not (tmp_path / "b.png").exists()

@@ -25,16 +25,36 @@ class LIIFMethod:
         Queries decoded at once (bounds memory; default the model's).
     name : str, optional
         Label (default ``liif:<file name>``).
+    self_ensemble : bool, default False
+        Average the outputs for the 8 flips/transposes of the input, each
+        mapped back (geometric self-ensemble; 8x the time).
     """
 
     def __init__(self, path: str | Path, *, device: str = "cpu", batch_size: int = 4,
-                 chunk: int | None = None, name: str | None = None, info: dict | None = None) -> None:
+                 chunk: int | None = None, name: str | None = None, info: dict | None = None,
+                 self_ensemble: bool = False) -> None:
         from mrisr.models.checkpoint import load_model
 
         self.model, meta = load_model(path, device=device)
         self.device, self.batch_size, self.chunk = device, int(batch_size), chunk
+        self.self_ensemble = bool(self_ensemble)
         self.name = name or f"liif:{Path(path).name}"
-        self.info: dict[str, Any] = {**meta, **(info or {})}
+        self.info: dict[str, Any] = {**meta, **(info or {}), "self_ensemble": self.self_ensemble}
+
+    def _render(self, t, shape: tuple[int, int]):
+        """(B, 1, h, w) -> (B, 1, H, W), averaged over the dihedral group when ``self_ensemble``."""
+        if not self.self_ensemble:
+            return self.model.upscale(t, shape, chunk=self.chunk)
+        acc = None
+        for transpose in (False, True):
+            for flips in ((), (-1,), (-2,), (-2, -1)):
+                x = t.transpose(-2, -1) if transpose else t
+                x = x.flip(flips) if flips else x
+                y = self.model.upscale(x, shape[::-1] if transpose else shape, chunk=self.chunk)
+                y = y.flip(flips) if flips else y  # undo in reverse order: flips, then the transpose
+                y = y.transpose(-2, -1) if transpose else y
+                acc = y if acc is None else acc + y
+        return acc / 8
 
     def __call__(self, lr: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
         import torch
@@ -44,7 +64,7 @@ class LIIFMethod:
         with torch.inference_mode():
             for i in range(0, len(x), self.batch_size):
                 t = torch.from_numpy(x[i : i + self.batch_size, None]).to(self.device)
-                sr = self.model.upscale(t, (int(out_shape[0]), int(out_shape[1])), chunk=self.chunk)
+                sr = self._render(t, (int(out_shape[0]), int(out_shape[1])))
                 out[i : i + len(t)] = sr.clamp(0, 1)[:, 0].float().cpu().numpy()
         return out[0] if single else out
 

@@ -22,6 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bits", type=int, choices=(8, 16), default=16, help="images: output bit depth (default 16)")
     p.add_argument("--device", default="cpu", help="torch device for LIIF methods (cpu, cuda, ...)")
     p.add_argument("--chunk", type=int, help="LIIF queries decoded at once (lower = less memory)")
+    p.add_argument("--self-ensemble", action="store_true",
+                   help="LIIF: average over the 8 flips/transposes of the input (8x the time, slightly better)")
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -52,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.checkpoint and args.method:
         raise ValueError("give either --method or --checkpoint, not both")
+    if args.self_ensemble and args.method and not args.method.startswith("liif"):
+        raise ValueError(f"--self-ensemble applies to LIIF methods only, not {args.method!r}")
     src = Path(args.input)
     volume = is_nifti_file(src) or src.is_dir()
     size = parse_size(args.size) if args.size else None
@@ -64,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
     params: dict = {}
     if spec.startswith("liif"):
         params = {"device": args.device, **({"chunk": args.chunk} if args.chunk else {})}
+        if args.self_ensemble:
+            params["self_ensemble"] = True
         if not (args.method or args.checkpoint) and spec != "liif":
             params["any_scale"] = True  # our default: LIIF renders any scale from the nearest weights
     if volume:
