@@ -115,8 +115,9 @@ def run_demo(
     scales : sequence of float
         Upscaling factors, each in (1, 16].
     methods : sequence of str, optional
-        Method specs; default every registered method. Methods that cannot be
-        built at a scale are skipped (see ``skipped`` in the result).
+        Method specs; default every registered method except shipped weights
+        marked as not default (the off-domain and multi-scale models). Methods
+        that cannot be built at a scale are skipped (see ``skipped`` in the result).
     progress : bool
         Show progress bars.
     input_path : str or Path, optional
@@ -141,7 +142,12 @@ def run_demo(
     DEGRADATIONS.get(degradation)
     out = check_output_dir(out_dir)
     src = Path(input_path) if input_path is not None else default_input()
-    names = list(methods) if methods is not None else available_methods(runnable=True)
+    if methods is None:
+        from mrisr.weights import index
+
+        hidden = {m for e in index() if not e.default for m in e.methods}
+        methods = [m for m in available_methods(runnable=True) if m not in hidden]
+    names = list(methods)
     if not names:
         raise ValueError("no methods to run")
     hr = demo_slice(src)
