@@ -54,8 +54,6 @@ def run(args: argparse.Namespace) -> int:
 
     if args.checkpoint and args.method:
         raise ValueError("give either --method or --checkpoint, not both")
-    if args.self_ensemble and args.method and not args.method.startswith("liif"):
-        raise ValueError(f"--self-ensemble applies to LIIF methods only, not {args.method!r}")
     src = Path(args.input)
     volume = is_nifti_file(src) or src.is_dir()
     size = parse_size(args.size) if args.size else None
@@ -65,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         scale = size[0] / image.shape[0] if image is not None else 2.0
     spec = f"liif:{args.checkpoint}" if args.checkpoint else (args.method or default_method(scale))
+    if args.self_ensemble and not spec.startswith("liif"):
+        raise ValueError(f"--self-ensemble applies to LIIF methods only, not {spec!r}")
     params: dict = {}
     if spec.startswith("liif"):
         params = {"device": args.device, **({"chunk": args.chunk} if args.chunk else {})}
