@@ -145,8 +145,6 @@ def _stages(run: Path, parent: Path | None) -> list[dict]:
         ck = load_checkpoint(r / "last.pt")
         offset = {"steps": offset["steps"] + ck["step"], "epochs": offset["epochs"] + float(ck["epoch"]),
                   "hours": offset["hours"] + float(ck["wall_hours"])}
-    if len(out) == 1:
-        out.insert(0, {"run": None, "steps": 0, "epochs": 0.0, "hours": 0.0})
     return out
 
 
@@ -188,7 +186,7 @@ def _write_curve_csv(path: Path, stages: list[dict], tags: list[str]) -> list:
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["stage", "run", "val_pair", "step", "total_step", "epochs", "cpu_hours", "val_psnr", "val_ssim"])
-        for i, st in enumerate(s for s in stages if s["run"]):
+        for i, st in enumerate(stages):
             rows = [r for r in csv.DictReader(open(st["metrics"])) if r["val_psnr"]]
             for tag in tags:
                 vals = _val_by_step(st["metrics"].parent, tag)
