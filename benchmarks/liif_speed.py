@@ -11,7 +11,7 @@ features) and a 4 x 128 MLP in both.
 
 Each case runs in a fresh subprocess so its peak RSS is its own. Usage::
 
-    python benchmarks/liif_speed.py [--repeats 3] [--threads 2] [--train-steps 5]
+    python benchmarks/liif_speed.py [--repeats 3] [--threads 2] [--train-steps 5] [--train-configs ...]
 
 Prints a table; ``--csv`` writes it too.
 """
@@ -61,7 +61,7 @@ def run_case(kind: str, n_in: int, n_out: int, repeats: int, threads: int) -> di
     return {"impl": kind, "seconds": min(times), "peak_rss_mb": peak_mb}
 
 
-def run_train(config: str, steps: int, threads: int) -> dict:
+def run_train(config: str, steps: int, threads: int, bf16: bool) -> dict:
     import tempfile
     from pathlib import Path
 
@@ -79,14 +79,15 @@ def run_train(config: str, steps: int, threads: int) -> dict:
     for step in range(steps + 1):
         batch = sampler.sample(step, cfg.batch_size, cfg.data.lr_patch)
         t0 = time.perf_counter()
-        loss = (run.model(batch.lr, batch.coord, batch.cell) - batch.gt).abs().mean()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):  # as the loop does with cpu_bf16
+            loss = (run.model(batch.lr, batch.coord, batch.cell).float() - batch.gt).abs().mean()
         run.opt.zero_grad()
         loss.backward()
         run.opt.step()
         if step:  # the first step warms up allocators
             times.append(time.perf_counter() - t0)
     s = sum(times) / len(times)
-    return {"config": config, "s_per_step": s, "samples_per_s": cfg.batch_size / s,
+    return {"config": config, "precision": "bfloat16" if bf16 else "float32", "s_per_step": s, "samples_per_s": cfg.batch_size / s,
             "lr_patch": cfg.data.lr_patch, "batch": cfg.batch_size}
 
 
@@ -127,11 +128,16 @@ def main() -> None:
             w.writeheader()
             w.writerows(rows)
     if args.train_steps:
-        print(f"\nTraining throughput ({args.train_steps} steps after one warm-up, {args.threads} threads)")
-        print(f"{'config':<45} {'patch':>5} {'batch':>5} {'s/step':>8} {'samples/s':>10}")
+        print(f"\nTraining throughput ({args.train_steps} steps after one warm-up, {args.threads} threads; "
+              "reference: float32, bfloat16 = CPU autocast as with cpu_bf16: true)")
+        print(f"{'config':<45} {'precision':<9} {'patch':>5} {'batch':>5} {'s/step':>8} {'samples/s':>10} {'speed-up':>9}")
         for cfg in args.train_configs:
-            t = run_train(cfg, args.train_steps, args.threads)
-            print(f"{cfg:<45} {t['lr_patch']:>5} {t['batch']:>5} {t['s_per_step']:>8.3f} {t['samples_per_s']:>10.2f}")
+            ref = None
+            for bf16 in (False, True):
+                t = run_train(cfg, args.train_steps, args.threads, bf16)
+                ref = ref or t["s_per_step"]
+                print(f"{cfg:<45} {t['precision']:<9} {t['lr_patch']:>5} {t['batch']:>5} {t['s_per_step']:>8.3f} "
+                      f"{t['samples_per_s']:>10.2f} {ref / t['s_per_step']:>8.2f}x")
 
 
 if __name__ == "__main__":
