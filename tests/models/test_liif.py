@@ -119,3 +119,27 @@ def test_overfitting_one_image_beats_bicubic():
 def test_bad_smam_position_is_refused():
     with pytest.raises(ValueError, match="smam"):
         tiny(smam="middle")
+
+
+def test_widened_mlp_computes_the_same_function_and_learns():
+    from mrisr.models.liif import widen_into, widen_spec_from
+
+    torch.manual_seed(0)
+    narrow = tiny(mlp_hidden=[16, 16])
+    for p in narrow.imnet.parameters():  # the residual head starts at zero: make it matter
+        torch.nn.init.normal_(p, std=0.1)
+    wide = tiny(mlp_hidden=[32, 24])
+    widen_into(wide, narrow)
+    lr = torch.rand(2, 1, 9, 11)
+    assert torch.allclose(wide.upscale(lr, (20, 23)), narrow.upscale(lr, (20, 23)), atol=1e-5)
+    # the new units are live: their outgoing weights get gradients from the first step
+    coord = make_coord((20, 23)).expand(2, -1, -1)
+    wide(lr, coord, make_cell((20, 23), coord.shape[1]).expand(2, -1, -1)).abs().mean().backward()
+    assert wide.imnet.layers[-1].weight.grad[:, 16:].abs().sum() > 0
+    # only a same-depth, nowhere narrower MLP with everything else equal can be grown
+    spec = {"name": "liif", "args": {"mlp_hidden": [16, 16], "residual": True}}
+    grow = {"name": "liif", "args": {"mlp_hidden": [32, 16], "residual": True}}
+    assert widen_spec_from(spec, grow)
+    assert not widen_spec_from(grow, spec)
+    assert not widen_spec_from(spec, {"name": "liif", "args": {"mlp_hidden": [32, 32, 32], "residual": True}})
+    assert not widen_spec_from(spec, {"name": "liif", "args": {"mlp_hidden": [32, 32], "residual": False}})

@@ -164,6 +164,13 @@ def test_init_starts_from_other_weights_and_records_them(tiny_ixi, tiny_config, 
     bad["model"]["args"]["mlp_hidden"] = [8]
     with pytest.raises(InputError, match="different model spec"):
         train(parse_train_config(bad), tmp_path / "bad", progress=False)
+    # a wider MLP of the same depth is grown from them and starts from the same function
+    wide = tiny_config(tiny_ixi, steps=1, val_every=1, ckpt_every=1, init=str(st))
+    wide["model"]["args"]["mlp_hidden"] = [32, 16]
+    train(parse_train_config(wide), tmp_path / "wide", progress=False)
+    ck = load_checkpoint(tmp_path / "wide" / "last.pt")
+    assert ck["init"]["widened_from"] == [16, 16] and ck["model_spec"]["args"]["mlp_hidden"] == [32, 16]
+    assert torch.allclose(ck["model"]["encoder.head.weight"], parent.state_dict()["encoder.head.weight"], atol=1e-3)
 
 
 def test_cpu_bfloat16_autocast_tracks_float32(tiny_ixi, tiny_config, tmp_path):

@@ -196,3 +196,37 @@ class LIIF(nn.Module):
         ]
         out = torch.cat(parts, dim=1)
         return out.transpose(1, 2).reshape(b, -1, *out_shape)
+
+
+def widen_spec_from(narrow: dict, wide: dict) -> bool:
+    """Whether ``wide`` is ``narrow`` with an equally deep, nowhere narrower LIIF MLP (and otherwise equal)."""
+    if narrow.get("name") != "liif" or wide.get("name") != "liif":
+        return False
+    a, b = dict(narrow.get("args", {})), dict(wide.get("args", {}))
+    ha = list(a.pop("mlp_hidden", None) or [128, 128, 128, 128])
+    hb = list(b.pop("mlp_hidden", None) or [128, 128, 128, 128])
+    return a == b and len(ha) == len(hb) and all(x <= y for x, y in zip(ha, hb, strict=True))
+
+
+@torch.no_grad()
+def widen_into(wide: LIIF, narrow: LIIF) -> None:
+    """Copy ``narrow``'s weights into ``wide`` so that both compute the same function.
+
+    Everything outside the MLP is copied as is. Each MLP layer's old block is
+    copied; the new hidden units keep ``wide``'s own random incoming weights,
+    and their outgoing weights into the old units and the output are zeroed, so
+    the new units start silent (function-preserving widening, as in Net2Net's
+    random-padding variant) and receive gradients from the first step.
+    """
+    small = narrow.state_dict()
+    for name, p in wide.state_dict().items():
+        q = small[name]
+        if not name.startswith("imnet."):
+            p.copy_(q)
+            continue
+        if p.dim() == 1:  # bias: old units keep theirs, new units keep their random ones
+            p[: q.shape[0]].copy_(q)
+            continue
+        o, i = q.shape
+        p[:o, :i].copy_(q)
+        p[:o, i:].zero_()  # old units (and the output) ignore the new inputs

@@ -86,7 +86,8 @@ class TrainConfig:
     enables bfloat16 autocast on the CPU (about 2x faster on CPUs with
     AVX512-BF16 or AMX; weights, optimiser state, validation and checkpoints
     stay float32). ``init`` names a ``.safetensors`` weight file or ``.pt``
-    checkpoint with the same model spec whose (EMA) weights start the run; it
+    checkpoint with the same model spec whose (EMA) weights start the run (or a
+    LIIF with a narrower MLP of the same depth, grown function-preservingly); it
     is recorded in the run's checkpoints. ``threads`` sets torch's CPU threads.
     """
 

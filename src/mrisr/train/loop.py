@@ -133,14 +133,26 @@ class Run:
             )
 
     def _init_from(self, path: Path) -> dict:
-        """Start from the (EMA) weights of another run or weight file with the same model spec."""
+        """Start from the (EMA) weights of another run or weight file with the same model spec.
+
+        A LIIF whose MLP is wider (same depth) is grown from them function-preservingly
+        (:func:`mrisr.models.liif.widen_into`).
+        """
         from mrisr.models.checkpoint import load_model
 
+        from mrisr.models.liif import widen_into, widen_spec_from
+
         model, info = load_model(path, use_ema=True)
-        if info["model_spec"] != self.spec:
-            raise InputError("init weights were trained with a different model spec than the config", path)
-        self.model.load_state_dict(model.state_dict())
-        return {"path": str(path), **{k: v for k, v in info.items() if k != "model_spec"}}
+        record = {"path": str(path), **{k: v for k, v in info.items() if k != "model_spec"}}
+        if info["model_spec"] == self.spec:
+            self.model.load_state_dict(model.state_dict())
+        elif widen_spec_from(info["model_spec"], self.spec):
+            widen_into(self.model, model)
+            record["widened_from"] = info["model_spec"]["args"].get("mlp_hidden")
+        else:
+            raise InputError("init weights were trained with a different model spec than the config "
+                             "(only a wider LIIF MLP of the same depth can be grown from them)", path)
+        return record
 
     # ---------------------------------------------------------------- checkpoints
     def state(self) -> dict:
