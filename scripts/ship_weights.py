@@ -10,8 +10,9 @@ CPU-hours, writes ``<stem>.md`` and updates ``index.json``.
         --methods liif-x2,liif-x4 --scales 2,4 --data ../shared/data/ixi-t2-midslices
 
 A run started from another run's weights (``init`` in its config) names that
-run with ``--parent``: hours and epochs are then counted from the parent's
-start, and ``<stem>.curve.csv`` / ``.curve.png`` show both stages.
+run with ``--parent`` (repeated for a chain, oldest first): hours and epochs
+are then counted from the first ancestor's start, and ``<stem>.curve.csv`` /
+``.curve.png`` show all stages.
 ``--no-default`` keeps the weights out of ``mrisr upscale``'s default choice
 (e.g. the off-domain model).
 """
@@ -40,7 +41,9 @@ def main() -> None:
     ap.add_argument("--split", default="val")
     ap.add_argument("--description", default="")
     ap.add_argument("--notes", help="Markdown file whose text goes into the card's Notes section")
-    ap.add_argument("--parent", help="run folder whose weights initialised this run (counted in hours)")
+    ap.add_argument("--parent", action="append", default=[],
+                    help="run folder whose weights initialised this run (counted in hours); repeat for a chain, "
+                         "oldest first")
     ap.add_argument("--curve-tags", help="val pairs to plot, e.g. x4,x4_to_x2 (default: x<scale> per scale)")
     ap.add_argument("--no-default", action="store_true", help="not a default for mrisr upscale")
     args = ap.parse_args()
@@ -56,7 +59,7 @@ def main() -> None:
     ck = load_checkpoint(ck_path)
     scales = [float(s) for s in args.scales.split(",")]
     methods = args.methods.split(",")
-    stages = _stages(run, Path(args.parent) if args.parent else None)
+    stages = _stages(run, [Path(p) for p in args.parent])
     own = stages[-1]  # offsets of this run = totals of its parent
     info = {
         "steps": ck["step"] + own["steps"], "epochs": round(float(ck["epoch"]) + own["epochs"], 2),
@@ -64,6 +67,10 @@ def main() -> None:
         "hardware": f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}",
         "run": run.name, "checkpoint": args.checkpoint,
     }
+    tags = args.curve_tags.split(",") if args.curve_tags else [f"x{s:g}" for s in scales]
+    for st in stages:  # refuse unknown val pairs before anything is written
+        for tag in tags:
+            _val_by_step(st["metrics"].parent, tag)
     out = WEIGHTS / f"{args.stem}.safetensors"
     export_weights(ck_path, out, info=info)
     tables, val = [], {}
@@ -79,13 +86,13 @@ def main() -> None:
         shutil.copyfile(log, WEIGHTS / f"{args.stem}.train.log")
     from mrisr.report.figures import learning_curves_figure
 
-    tags = args.curve_tags.split(",") if args.curve_tags else [f"x{s:g}" for s in scales]
     curves = _write_curve_csv(WEIGHTS / f"{args.stem}.curve.csv", stages, tags)
     learning_curves_figure(WEIGHTS / f"{args.stem}.curve.png", curves)
     lineage = hours_note = ""
     if args.parent:
-        hours_note = f" (including the {own['hours']:.2f} h of `{stages[0]['run']}`)"
-        lineage = (f", counted from the start of `{stages[0]['run']}` ({own['steps']} steps, {own['hours']:.2f} h), "
+        chain = " → ".join(f"`{st['run']}`" for st in stages[:-1])
+        hours_note = f" (including the {own['hours']:.2f} h of {chain})"
+        lineage = (f", counted from the start of {chain} ({own['steps']} steps, {own['hours']:.2f} h), "
                    f"whose weights initialised this run")
     card = f"""# {args.stem}
 
@@ -135,12 +142,12 @@ derivative work shared under the same terms.
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) and its card")
 
 
-def _stages(run: Path, parent: Path | None) -> list[dict]:
-    """The parent run (if any) and this run, with their offsets in steps, epochs and hours."""
+def _stages(run: Path, parents: list[Path]) -> list[dict]:
+    """The ancestor runs (oldest first) and this run, with their offsets in steps, epochs and hours."""
     from mrisr.models.checkpoint import load_checkpoint
 
     out, offset = [], {"steps": 0, "epochs": 0.0, "hours": 0.0}
-    for r in ([parent] if parent else []) + [run]:
+    for r in [*parents, run]:
         out.append({"run": r.name, "metrics": r / "metrics.csv", **offset})
         ck = load_checkpoint(r / "last.pt")
         offset = {"steps": offset["steps"] + ck["step"], "epochs": offset["epochs"] + float(ck["epoch"]),

@@ -139,7 +139,6 @@ class Run:
         (:func:`mrisr.models.liif.widen_into`).
         """
         from mrisr.models.checkpoint import load_model
-
         from mrisr.models.liif import widen_into, widen_spec_from
 
         model, info = load_model(path, use_ema=True)
