@@ -185,3 +185,16 @@ def test_cpu_bfloat16_autocast_tracks_float32(tiny_ixi, tiny_config, tmp_path):
     # weights stay float32; validation renders in float32
     assert all(v.dtype == torch.float32 for v in load_checkpoint(tmp_path / "bf16" / "last.pt")["model"].values())
     assert runs["bf16"]["last_val"]["psnr"] == pytest.approx(runs["fp32"]["last_val"]["psnr"], abs=0.5)
+
+
+def test_l2_loss_option_is_used(tiny_ixi, tiny_config, tmp_path):
+    first = {}
+    for loss in ("l1", "l2"):
+        cfg = parse_train_config(tiny_config(tiny_ixi, steps=1, val_every=1, ckpt_every=1, log_every=1, loss=loss))
+        train(cfg, tmp_path / loss, progress=False)
+        first[loss] = _losses(tmp_path / loss)[0]
+    # same first batch and weights: residual errors are well below 1, so their mean square is below their mean
+    # absolute value, and the mean square is at least the squared mean absolute value
+    assert first["l1"] ** 2 <= first["l2"] < first["l1"]
+    with pytest.raises(ValueError, match="loss must be"):
+        parse_train_config(tiny_config(tiny_ixi, loss="huber"))

@@ -89,6 +89,8 @@ class TrainConfig:
     checkpoint with the same model spec whose (EMA) weights start the run (or a
     LIIF with a narrower MLP of the same depth, grown function-preservingly); it
     is recorded in the run's checkpoints. ``threads`` sets torch's CPU threads.
+    ``loss`` is ``l1`` (mean absolute error, the LIIF default) or ``l2`` (mean
+    squared error, the quantity PSNR measures; e.g. for a last stage).
     """
 
     data: DataConfig
@@ -108,8 +110,11 @@ class TrainConfig:
     cpu_bf16: bool = False
     threads: int | None = None
     init: str | None = None
+    loss: str = "l1"
 
     def __post_init__(self) -> None:
+        if self.loss not in ("l1", "l2"):
+            raise ValueError(f"loss must be l1 or l2, got {self.loss!r}")
         for k in ("steps", "batch_size", "val_every", "ckpt_every", "log_every"):
             if getattr(self, k) < 1:
                 raise ValueError(f"{k} must be >= 1, got {getattr(self, k)}")

@@ -1,4 +1,4 @@
-"""The training loop: Adam + schedule, L1 loss, EMA, validation, logging, checkpoints.
+"""The training loop: Adam + schedule, L1 (or L2) loss, EMA, validation, logging, checkpoints.
 
 A run folder holds ``config.yaml`` (resolved), ``command.txt``,
 ``metrics.csv``, TensorBoard events in ``tb/`` and checkpoints
@@ -36,6 +36,7 @@ from mrisr.train.data import PatchSampler, load_stack
 
 logger = logging.getLogger(__name__)
 
+LOSSES = {"l1": F.l1_loss, "l2": F.mse_loss}
 CSV_FIELDS = ["step", "epoch", "wall_hours", "train_loss", "lr", "val_psnr", "val_ssim"]
 
 
@@ -340,7 +341,7 @@ def train(
         with torch.autocast(dev.type, dtype=torch.bfloat16 if use_bf16 else torch.float16,
                             enabled=use_amp or use_bf16):
             pred = run.net(batch.lr, batch.coord, batch.cell)
-            loss = F.l1_loss(pred.float(), batch.gt)
+            loss = LOSSES[cfg.loss](pred.float(), batch.gt)
         run.opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         if cfg.optim.grad_clip:
