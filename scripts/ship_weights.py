@@ -68,9 +68,8 @@ def main() -> None:
         "run": run.name, "checkpoint": args.checkpoint,
     }
     tags = args.curve_tags.split(",") if args.curve_tags else [f"x{s:g}" for s in scales]
-    for st in stages:  # refuse unknown val pairs before anything is written
-        for tag in tags:
-            _val_by_step(st["metrics"].parent, tag)
+    # read once, and refuse unknown val pairs before anything is written
+    events = {(i, tag): _val_by_step(st["metrics"].parent, tag) for i, st in enumerate(stages) for tag in tags}
     out = WEIGHTS / f"{args.stem}.safetensors"
     export_weights(ck_path, out, info=info)
     tables, val = [], {}
@@ -86,7 +85,7 @@ def main() -> None:
         shutil.copyfile(log, WEIGHTS / f"{args.stem}.train.log")
     from mrisr.report.figures import learning_curves_figure
 
-    curves = _write_curve_csv(WEIGHTS / f"{args.stem}.curve.csv", stages, tags)
+    curves = _write_curve_csv(WEIGHTS / f"{args.stem}.curve.csv", stages, tags, events)
     learning_curves_figure(WEIGHTS / f"{args.stem}.curve.png", curves)
     lineage = hours_note = ""
     if args.parent:
@@ -176,12 +175,13 @@ def _val_by_step(run: Path, tag: str) -> dict[int, tuple[float, float]]:
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
-def _write_curve_csv(path: Path, stages: list[dict], tags: list[str]) -> list:
+def _write_curve_csv(path: Path, stages: list[dict], tags: list[str],
+                     events: dict[tuple[int, str], dict[int, tuple[float, float]]]) -> list:
     """Val PSNR of each tag against cumulative steps, epochs and CPU-hours; returns the curves to plot.
 
     Steps, epochs and hours (training and validation time of the run) come
     from each run's ``metrics.csv``, the values of each val pair from its
-    TensorBoard events.
+    TensorBoard events (``events[stage index, tag]``, read by ``_val_by_step``).
     """
     import csv
 
@@ -196,7 +196,7 @@ def _write_curve_csv(path: Path, stages: list[dict], tags: list[str]) -> list:
         for i, st in enumerate(stages):
             rows = [r for r in csv.DictReader(open(st["metrics"])) if r["val_psnr"]]
             for tag in tags:
-                vals = _val_by_step(st["metrics"].parent, tag)
+                vals = events[i, tag]
                 pts = []
                 for r in rows:
                     if int(r["step"]) not in vals:

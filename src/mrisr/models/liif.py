@@ -29,6 +29,7 @@ from mrisr.models.edges import EdgeMap, InputFusion
 from mrisr.models.registry import MODELS, make_model
 
 _SHIFTS = ((-1, -1), (-1, 1), (1, -1), (1, 1))
+DEFAULT_MLP_HIDDEN = (128, 128, 128, 128)
 
 
 class MLP(nn.Module):
@@ -102,7 +103,7 @@ class LIIF(nn.Module):
         self.fusion = InputFusion(edge, att_in) if (edge or att_in) else None
         self.feature_attention = SMAM(c, smam_hidden) if smam == "features" else None
         self.feat_dim = c
-        self.imnet = MLP(c * 9 + 4, in_channels, list(mlp_hidden or [128, 128, 128, 128]))
+        self.imnet = MLP(c * 9 + 4, in_channels, list(mlp_hidden or DEFAULT_MLP_HIDDEN))
         if residual:  # start exactly at bicubic: the residual head begins at zero
             nn.init.zeros_(self.imnet.layers[-1].weight)
             nn.init.zeros_(self.imnet.layers[-1].bias)
@@ -203,8 +204,8 @@ def widen_spec_from(narrow: dict, wide: dict) -> bool:
     if narrow.get("name") != "liif" or wide.get("name") != "liif":
         return False
     a, b = dict(narrow.get("args", {})), dict(wide.get("args", {}))
-    ha = list(a.pop("mlp_hidden", None) or [128, 128, 128, 128])
-    hb = list(b.pop("mlp_hidden", None) or [128, 128, 128, 128])
+    ha = list(a.pop("mlp_hidden", None) or DEFAULT_MLP_HIDDEN)
+    hb = list(b.pop("mlp_hidden", None) or DEFAULT_MLP_HIDDEN)
     return a == b and len(ha) == len(hb) and all(x <= y for x, y in zip(ha, hb, strict=True))
 
 
