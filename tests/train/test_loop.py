@@ -54,6 +54,29 @@ def test_resume_continues_the_uninterrupted_curve(tiny_ixi, tiny_config, tmp_pat
         assert torch.allclose(a[k], b[k], atol=1e-6), k
 
 
+def test_wall_time_limit_stops_saves_and_resumes_onto_the_same_schedule(tiny_ixi, tiny_config, tmp_path):
+    cfg = parse_train_config(tiny_config(tiny_ixi, val_every=100, ckpt_every=100))
+    full = train(cfg, tmp_path / "full", progress=False)
+    # a limit of 0 s is exceeded by the first step: stop there, validated and saved like a planned end
+    cut = train(cfg, tmp_path / "cut", progress=False, max_seconds=0.0)
+    assert cut["step"] == 1 and cut["last_val"]["psnr"] > 10
+    ck = load_checkpoint(tmp_path / "cut" / "last.pt")
+    assert ck["step"] == 1 and ck["config"]["steps"] == 6  # the schedule still spans all steps
+    resumed = train(cfg, tmp_path / "cut", progress=False, resume=True)
+    assert resumed["step"] == full["step"] == 6
+    assert _losses(tmp_path / "cut") == pytest.approx(_losses(tmp_path / "full"), rel=1e-5, abs=1e-7)
+
+
+def test_cli_max_minutes(tiny_ixi, tiny_config, tmp_path):
+    cfg_path = tmp_path / "tiny.yaml"
+    cfg_path.write_text(yaml.safe_dump(tiny_config(tiny_ixi, val_every=100, ckpt_every=100)))
+    args = ["train", "--config", str(cfg_path), "--runs", str(tmp_path / "runs"), "--no-progress"]
+    assert main([*args, "--max-minutes", "0"]) == 0
+    assert load_checkpoint(tmp_path / "runs" / "t" / "last.pt")["step"] == 1
+    assert main([*args, "--resume", "--max-minutes", "60"]) == 0
+    assert load_checkpoint(tmp_path / "runs" / "t" / "last.pt")["step"] == 6
+
+
 def test_resume_without_checkpoint_is_a_clear_error(tiny_ixi, tiny_config, tmp_path):
     cfg = parse_train_config(tiny_config(tiny_ixi))
     with pytest.raises(InputError, match="no last.pt"):

@@ -277,6 +277,7 @@ def train(
     device: str | None = None,
     progress: bool = True,
     max_steps: int | None = None,
+    max_seconds: float | None = None,
 ) -> dict:
     """Train ``cfg`` into ``run_dir``.
 
@@ -292,6 +293,10 @@ def train(
     max_steps : int, optional
         Stop after this many steps in *this call* (the schedule still spans
         ``cfg.steps``); used to train in sessions.
+    max_seconds : float, optional
+        Stop (validating and saving ``last.pt`` as at any end) once this
+        call's training wall time exceeds this many seconds; the schedule
+        still spans ``cfg.steps``, so ``--resume`` continues it.
 
     Returns
     -------
@@ -305,6 +310,8 @@ def train(
         torch.set_num_threads(cfg.threads)
     rank, world, dev = _setup_dist(device or cfg.device)
     main = rank == 0
+    if max_seconds is not None and world > 1:
+        raise ValueError("a wall-time limit is not supported with several processes (ranks would stop apart)")
     if resume and not (run_dir / "last.pt").exists():
         raise InputError("--resume given but no last.pt in the run folder", run_dir)
     if not resume and (run_dir / "last.pt").exists():
@@ -327,6 +334,8 @@ def train(
         from torch.utils.tensorboard import SummaryWriter
 
         writer = SummaryWriter(str(run_dir / "tb"))
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed patch sizes: let cuDNN pick its fastest kernels
     use_amp = cfg.amp and dev.type == "cuda"  # float16 with loss scaling
     use_bf16 = cfg.cpu_bf16 and dev.type == "cpu"  # bfloat16 needs no scaling
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
@@ -335,6 +344,7 @@ def train(
     losses: list[float] = []
     last_val: dict[str, float] = {}
     run.model.train()
+    call_start = run.wall
     while run.step < end:
         t0 = time.perf_counter()
         batch = sampler.sample(run.step, cfg.batch_size, sampler.patch_size(run.step, cfg.steps)).to(dev)
@@ -354,6 +364,9 @@ def train(
             _ema_update(run.ema, run.model, cfg.ema, run.step)
         run.step += 1
         run.wall += time.perf_counter() - t0
+        if max_seconds is not None and run.wall - call_start > max_seconds and run.step < end:
+            end = run.step  # out of time: validate and save below, as at a planned end
+            logger.info("stopping at step %d: %.0f s wall limit reached", run.step, max_seconds)
         losses.append(loss.item())
         bar.update(1)
         if not main:

@@ -16,6 +16,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run from its last.pt exactly")
     p.add_argument("--device", help="override the config's device (cpu, cuda, cuda:1, auto)")
     p.add_argument("--max-steps", type=int, help="stop after this many steps in this call")
+    p.add_argument("--max-minutes", type=float,
+                   help="stop after this much training wall time in this call (saves last.pt; --resume goes on)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set optim.lr=1e-4 (repeatable)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -32,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     result = train(
         cfg, Path(args.runs) / name, resume=args.resume, device=args.device,
         progress=not args.no_progress, max_steps=args.max_steps,
+        max_seconds=None if args.max_minutes is None else 60 * args.max_minutes,
     )
     print(f"{name}: step {result['step']}, best val PSNR {result['best_val_psnr']:.3f} dB, "
           f"{result['wall_hours']:.3f} h")
