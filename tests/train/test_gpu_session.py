@@ -1,0 +1,53 @@
+"""scripts/gpu_session.py: step-time reading and the trimmed transport pack."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import tarfile
+from pathlib import Path
+
+import pytest
+import torch
+
+from mrisr.models.checkpoint import load_checkpoint, load_model
+from mrisr.train.config import parse_train_config
+from mrisr.train.loop import train
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "gpu_session.py"
+
+
+@pytest.fixture(scope="module")
+def gs():
+    spec = importlib.util.spec_from_file_location("gpu_session", SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_seconds_per_step_from_metrics(gs, tmp_path):
+    m = tmp_path / "metrics.csv"
+    m.write_text("step,epoch,wall_hours,train_loss,lr,val_psnr,val_ssim\n"
+                 "10,0,0.001,1,1,,\n20,0,0.002,1,1,,\n40,0,0.004,1,1,,\n")
+    assert gs.seconds_per_step(m, 20, 40) == pytest.approx(3600 * 0.002 / 20)
+
+
+def test_pack_trims_checkpoints_to_ema_weights(gs, tiny_ixi, tiny_config, tmp_path):
+    runs = tmp_path / "runs"
+    name = gs._name("x2")  # pack finds runs by the names in configs/gpu_<job>.yaml
+    cfg = parse_train_config(tiny_config(tiny_ixi, name=name, steps=2, val_every=2, ckpt_every=2))
+    train(cfg, runs / name, progress=False)
+    full = load_checkpoint(runs / name / "last.pt")
+    gs.pack(argparse.Namespace(runs=str(runs), out=str(tmp_path / "out"), jobs=["x2"]))
+    with tarfile.open(tmp_path / "out" / "x2.tar") as tar:
+        names = set(tar.getnames())
+        tar.extractall(tmp_path / "back", filter="data")
+    assert {f"{name}/last.pt", f"{name}/metrics.csv", f"{name}/config.yaml"} <= names
+    assert f"{name}/best.pt" not in names  # only the final state travels
+    small = load_checkpoint(tmp_path / "back" / name / "last.pt")
+    assert small["optimizer"] is None and small["ema"] is None and small["step"] == full["step"] == 2
+    for k, v in full["ema"].items():
+        assert torch.equal(small["model"][k], v), k
+    model, _ = load_model(tmp_path / "back" / name / "last.pt")  # still starts a later stage
+    x = torch.rand(1, 1, 8, 8)
+    assert model.upscale(x, (16, 16)).shape == (1, 1, 16, 16)
