@@ -4,7 +4,7 @@ Exports the (EMA) weights of ``RUN/<checkpoint>.pt`` to
 ``src/mrisr/weights/<stem>.safetensors``, measures them on the val split with
 the same code as ``mrisr evaluate`` (bicubic side by side), copies the run's
 config, command, metrics CSV and log beside them, plots val PSNR against
-CPU-hours, writes ``<stem>.md`` and updates ``index.json``.
+training hours (CPU or GPU, ``--gpu-runs``), writes ``<stem>.md`` and updates ``index.json``.
 
     python scripts/ship_weights.py --run runs/NAME --stem liif_smam_eem_x2x4 \
         --methods liif-x2,liif-x4 --scales 2,4 --data ../shared/data/ixi-t2-midslices
@@ -45,6 +45,10 @@ def main() -> None:
                     help="run folder whose weights initialised this run (counted in hours); repeat for a chain, "
                          "oldest first")
     ap.add_argument("--curve-tags", help="val pairs to plot, e.g. x4,x4_to_x2 (default: x<scale> per scale)")
+    ap.add_argument("--gpu-runs", default="",
+                    help="comma-separated names of this run and/or parents that trained on a GPU (their hours are "
+                         "GPU-hours; the rest are CPU-hours of the machine running this script)")
+    ap.add_argument("--gpu", default="GPU", help="what the --gpu-runs ran on, for the card")
     ap.add_argument("--no-default", action="store_true", help="not a default for mrisr upscale")
     args = ap.parse_args()
 
@@ -59,14 +63,22 @@ def main() -> None:
     ck = load_checkpoint(ck_path)
     scales = [float(s) for s in args.scales.split(",")]
     methods = args.methods.split(",")
-    stages = _stages(run, [Path(p) for p in args.parent])
+    gpu_runs = set(filter(None, args.gpu_runs.split(",")))
+    stages = _stages(run, [Path(p) for p in args.parent], gpu_runs)
     own = stages[-1]  # offsets of this run = totals of its parent
+    cpu = f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}"
+    run_h = float(ck["wall_hours"])
+    gpu_h = sum(st["own_hours"] for st in stages if st["device"] == "gpu")
     info = {
         "steps": ck["step"] + own["steps"], "epochs": round(float(ck["epoch"]) + own["epochs"], 2),
-        "hours": round(float(ck["wall_hours"]) + own["hours"], 3),
-        "hardware": f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}",
+        "hours": round(run_h + own["hours"], 3),
+        "hardware": cpu if not gpu_runs else
+        f"{cpu} ({round(run_h + own['hours'] - gpu_h, 3)} h); {args.gpu} ({round(gpu_h, 3)} h)",
         "run": run.name, "checkpoint": args.checkpoint,
     }
+    if gpu_runs:
+        info["gpu_hours"] = round(gpu_h, 3)
+        info["cpu_hours"] = round(info["hours"] - gpu_h, 3)
     tags = args.curve_tags.split(",") if args.curve_tags else [f"x{s:g}" for s in scales]
     # read once, and refuse unknown val pairs before anything is written
     events = {(i, tag): _val_by_step(st["metrics"].parent, tag) for i, st in enumerate(stages) for tag in tags}
@@ -80,8 +92,8 @@ def main() -> None:
         val[f"x{s:g}"] = {k: round(summ[f"{k}_mean"], 4) for k in ("psnr", "psnr_fg", "ssim", "ssim_g")}
     for f in ("config.yaml", "command.txt", "metrics.csv"):
         shutil.copyfile(run / f, WEIGHTS / f"{args.stem}.{f}")
-    log = run.parent / f"{run.name}.log"
-    if log.exists():
+    log = next((f for f in (run.parent / f"{run.name}.log", run / "train.log") if f.exists()), None)
+    if log is not None:
         shutil.copyfile(log, WEIGHTS / f"{args.stem}.train.log")
     from mrisr.report.figures import learning_curves_figure
 
@@ -102,7 +114,7 @@ Serves methods: {', '.join(f'`{m}`' for m in methods)} (scales {', '.join(f'{s:g
 | | |
 |---|---|
 | architecture | `{json.dumps(ck['model_spec'])}` |
-| data | IXI T2 mid-slices, `train` split (502 images), stored LR pairs; selected on `{args.split}` |
+| data | IXI T2 mid-slices, `train` split (502 images), stored LR pairs; {'selected on `' + args.split + '` (highest val PSNR)' if args.checkpoint == 'best' else 'the run' + chr(39) + 's final weights, no selection on `' + args.split + '`'} |
 | steps / epochs | {info['steps']} / {info['epochs']} (epoch = one pass over the 502 training images){lineage} |
 | training time | {info['hours']} h wall-clock{hours_note} |
 | hardware | {info['hardware']} |
@@ -114,7 +126,8 @@ Serves methods: {', '.join(f'`{m}`' for m in methods)} (scales {', '.join(f'{s:g
 {(run / 'command.txt').read_text().strip()}
 ```
 
-Config: `{args.stem}.config.yaml`; per-step log: `{args.stem}.metrics.csv`; val PSNR against CPU-hours:
+Config: `{args.stem}.config.yaml`; per-step log: `{args.stem}.metrics.csv`; val PSNR against training hours
+(CPU or GPU as the `device` column says):
 `{args.stem}.curve.csv` and `{args.stem}.curve.png`.
 
 ## Validation (measured by `scripts/ship_weights.py` with `mrisr.evaluation`, bicubic side by side)
@@ -141,14 +154,16 @@ derivative work shared under the same terms.
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) and its card")
 
 
-def _stages(run: Path, parents: list[Path]) -> list[dict]:
-    """The ancestor runs (oldest first) and this run, with their offsets in steps, epochs and hours."""
+def _stages(run: Path, parents: list[Path], gpu_runs: set[str] = frozenset()) -> list[dict]:
+    """The ancestor runs (oldest first) and this run, with their offsets in steps, epochs and hours,
+    their own hours and the device they trained on (``gpu`` if named in ``gpu_runs``, else ``cpu``)."""
     from mrisr.models.checkpoint import load_checkpoint
 
     out, offset = [], {"steps": 0, "epochs": 0.0, "hours": 0.0}
     for r in [*parents, run]:
-        out.append({"run": r.name, "metrics": r / "metrics.csv", **offset})
         ck = load_checkpoint(r / "last.pt")
+        out.append({"run": r.name, "metrics": r / "metrics.csv", **offset, "own_hours": float(ck["wall_hours"]),
+                    "device": "gpu" if r.name in gpu_runs else "cpu"})
         offset = {"steps": offset["steps"] + ck["step"], "epochs": offset["epochs"] + float(ck["epoch"]),
                   "hours": offset["hours"] + float(ck["wall_hours"])}
     return out
@@ -177,7 +192,7 @@ def _val_by_step(run: Path, tag: str) -> dict[int, tuple[float, float]]:
 
 def _write_curve_csv(path: Path, stages: list[dict], tags: list[str],
                      events: dict[tuple[int, str], dict[int, tuple[float, float]]]) -> list:
-    """Val PSNR of each tag against cumulative steps, epochs and CPU-hours; returns the curves to plot.
+    """Val PSNR of each tag against cumulative steps, epochs and training hours; returns the curves to plot.
 
     Steps, epochs and hours (training and validation time of the run) come
     from each run's ``metrics.csv``, the values of each val pair from its
@@ -192,7 +207,7 @@ def _write_curve_csv(path: Path, stages: list[dict], tags: list[str],
     curves = []
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["stage", "run", "val_pair", "step", "total_step", "epochs", "cpu_hours", "val_psnr", "val_ssim"])
+        w.writerow(["stage", "run", "val_pair", "step", "total_step", "epochs", "hours", "device", "val_psnr", "val_ssim"])
         for i, st in enumerate(stages):
             rows = [r for r in csv.DictReader(open(st["metrics"])) if r["val_psnr"]]
             for tag in tags:
@@ -204,10 +219,10 @@ def _write_curve_csv(path: Path, stages: list[dict], tags: list[str],
                     p, q = vals[int(r["step"])]
                     ep, h = float(r["epoch"]) + st["epochs"], float(r["wall_hours"]) + st["hours"]
                     w.writerow([i, st["run"], tag, r["step"], int(r["step"]) + st["steps"], f"{ep:.3f}", f"{h:.4f}",
-                                f"{p:.4f}", f"{q:.5f}"])
+                                st["device"], f"{p:.4f}", f"{q:.5f}"])
                     pts.append((ep, h, p))
                 ep, h, p = (np.array(c) for c in zip(*pts, strict=True))
-                curves.append(Curve(label=f"{st['run']} ({tag})", val_psnr=p, hours=h, epoch=ep, source=str(path)))
+                curves.append(Curve(label=f"{st['run']} ({tag}, {st['device'].upper()})", val_psnr=p, hours=h, epoch=ep, source=str(path)))
     return curves
 
 

@@ -324,14 +324,18 @@ def learning_curves_figure(
         ax.set_xlabel(xlabel)
         ax.set_ylabel("validation PSNR (dB)")
         ax.grid(alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(
-                fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=3, frameon=False
-            )
-        else:
+        if not ax.get_legend_handles_labels()[0]:
             ax.text(
                 0.5, 0.5, "no runs", ha="center", va="center", transform=ax.transAxes, color="0.5"
             )
+    # one legend for both panels (they share runs and colours), below them
+    handles, labels = ax_e.get_legend_handles_labels()
+    for h, lab in zip(*ax_h.get_legend_handles_labels(), strict=True):
+        if lab not in labels:
+            handles.append(h)
+            labels.append(lab)
+    if handles:
+        fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=3, frameon=False)
     ax_e.set_title("validation PSNR by epoch", fontsize=10)
     ax_h.set_title("validation PSNR by training time", fontsize=10)
     return _save(fig, path)
