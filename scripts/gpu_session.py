@@ -71,10 +71,9 @@ def _hours_by_step(metrics: Path) -> dict[int, float]:
         return {int(r["step"]): float(r["wall_hours"]) for r in csv.DictReader(fh)}
 
 
-def seconds_per_step(metrics: Path, first: int, last: int) -> float:
-    """Mean training step time between two logged steps (validation excluded when outside them)."""
-    h = _hours_by_step(metrics)
-    return 3600 * (h[last] - h[first]) / (last - first)
+def seconds_per_step(hours: dict[int, float], first: int, last: int) -> float:
+    """Mean step time between two logged steps of ``_hours_by_step`` (validation excluded when outside them)."""
+    return 3600 * (hours[last] - hours[first]) / (last - first)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -100,9 +99,10 @@ def run(args: argparse.Namespace) -> None:
     for t in threads:
         t.join()
     for j in args.jobs:
-        logged = sorted(_hours_by_step(runs / "probe" / _name(j) / "metrics.csv"))
+        hours = _hours_by_step(runs / "probe" / _name(j) / "metrics.csv")
+        logged = sorted(hours)
         half = logged[len(logged) // 2]  # the second half: start-up and cuDNN tuning excluded
-        spp = seconds_per_step(runs / "probe" / _name(j) / "metrics.csv", half, logged[-2])
+        spp = seconds_per_step(hours, half, logged[-2])
         info["jobs"][j] = {"probe_s_per_step": spp}
     info["probe_seconds"] = time.time() - t0
     _save(runs, info)
@@ -119,9 +119,9 @@ def run(args: argparse.Namespace) -> None:
         first = runs / name
         if rc != 0 or not (first / "last.pt").exists():
             return
-        logged = sorted(_hours_by_step(first / "metrics.csv"))
-        spp = (seconds_per_step(first / "metrics.csv", logged[0], logged[-1]) if len(logged) > 1
-               else rec["probe_s_per_step"])
+        hours = _hours_by_step(first / "metrics.csv")
+        logged = sorted(hours)
+        spp = seconds_per_step(hours, logged[0], logged[-1]) if len(logged) > 1 else rec["probe_s_per_step"]
         rec["l1_s_per_step"] = spp
         t2 = deadline - time.time() - args.overhead_s / 2
         rec["steps_l2"] = steps2 = max(50, int(args.margin * t2 / spp))

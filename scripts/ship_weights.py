@@ -105,6 +105,8 @@ def main() -> None:
         hours_note = f" (including the {own['hours']:.2f} h of {chain})"
         lineage = (f", counted from the start of {chain} ({own['steps']} steps, {own['hours']:.2f} h), "
                    f"whose weights initialised this run")
+    selection = (f"selected on `{args.split}` (highest val PSNR)" if args.checkpoint == "best"
+                 else f"the run's final weights, no selection on `{args.split}`")
     card = f"""# {args.stem}
 
 {args.description}
@@ -114,7 +116,7 @@ Serves methods: {', '.join(f'`{m}`' for m in methods)} (scales {', '.join(f'{s:g
 | | |
 |---|---|
 | architecture | `{json.dumps(ck['model_spec'])}` |
-| data | IXI T2 mid-slices, `train` split (502 images), stored LR pairs; {'selected on `' + args.split + '` (highest val PSNR)' if args.checkpoint == 'best' else 'the run' + chr(39) + 's final weights, no selection on `' + args.split + '`'} |
+| data | IXI T2 mid-slices, `train` split (502 images), stored LR pairs; {selection} |
 | steps / epochs | {info['steps']} / {info['epochs']} (epoch = one pass over the 502 training images){lineage} |
 | training time | {info['hours']} h wall-clock{hours_note} |
 | hardware | {info['hardware']} |

@@ -29,7 +29,7 @@ def test_seconds_per_step_from_metrics(gs, tmp_path):
     m = tmp_path / "metrics.csv"
     m.write_text("step,epoch,wall_hours,train_loss,lr,val_psnr,val_ssim\n"
                  "10,0,0.001,1,1,,\n20,0,0.002,1,1,,\n40,0,0.004,1,1,,\n")
-    assert gs.seconds_per_step(m, 20, 40) == pytest.approx(3600 * 0.002 / 20)
+    assert gs.seconds_per_step(gs._hours_by_step(m), 20, 40) == pytest.approx(3600 * 0.002 / 20)
 
 
 def test_pack_trims_checkpoints_to_ema_weights(gs, tiny_ixi, tiny_config, tmp_path):
