@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import tarfile
-from pathlib import Path
 
 import pytest
 import torch
@@ -13,16 +11,6 @@ import torch
 from mrisr.models.checkpoint import load_checkpoint, load_model
 from mrisr.train.config import parse_train_config
 from mrisr.train.loop import train
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "gpu_session.py"
-
-
-@pytest.fixture(scope="module")
-def gs():
-    spec = importlib.util.spec_from_file_location("gpu_session", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def test_seconds_per_step_from_metrics(gs, tmp_path):

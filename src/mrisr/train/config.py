@@ -26,6 +26,9 @@ class DataConfig:
     ``<split> x4`` with ``<split> x2`` (the off-domain 64 -> 128 task). With
     ``mode: on_the_fly`` the HR images are degraded during training at a scale
     drawn uniformly from ``scale_range`` (non-integer scales included).
+    ``holdout: N`` keeps N training images out of training (the same N for
+    every run and seed, see :func:`mrisr.train.data.holdout_names`) and
+    validates on them as well, for comparisons that 6 val images cannot resolve.
     """
 
     root: str
@@ -42,6 +45,7 @@ class DataConfig:
     foreground_min: float = 0.3
     augment: bool = True
     val_limit: int | None = None
+    holdout: int = 0
 
     def __post_init__(self) -> None:
         if self.mode not in ("stored", "on_the_fly"):
@@ -55,6 +59,8 @@ class DataConfig:
             raise ValueError(f"data.lr_patch must be >= 8, got {self.lr_patch}")
         if self.queries < 0:
             raise ValueError(f"data.queries must be >= 0 (0 = all pixels), got {self.queries}")
+        if self.holdout < 0:
+            raise ValueError(f"data.holdout must be >= 0, got {self.holdout}")
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,22 @@ def load_stack(root: str, split: str, s: int, names: list[str] | None = None) ->
     return [p.name for p in files], np.stack([read_image(p) for p in files])
 
 
+HOLDOUT_SEED = 20151201  # fixed: the held-out images must not change with the training seed
+
+
+def holdout_names(root: str, split: str, n: int) -> list[str]:
+    """The ``n`` images of ``<split>`` that ``data.holdout: n`` keeps out of training.
+
+    A fixed-seed permutation of the sorted file names, so the choice depends only on
+    the folder's contents, and a larger ``n`` holds out a superset of a smaller one.
+    """
+    files = list_images(_folder(root, split, 1))
+    if not 0 <= n < len(files):
+        raise ValueError(f"{_folder(root, split, 1)}: data.holdout={n} must be below its {len(files)} images")
+    order = np.random.default_rng(HOLDOUT_SEED).permutation(len(files))
+    return sorted(files[i].name for i in order[:n])
+
+
 class PatchSampler:
     """Draws random LR/HR patch pairs (stored pairs or on-the-fly degradation).
 
@@ -64,13 +80,17 @@ class PatchSampler:
 
     def __init__(self, cfg: DataConfig, *, seed: int = 0, rank: int = 0) -> None:
         self.cfg, self.seed, self.rank = cfg, seed, rank
-        names, hr = load_stack(cfg.root, cfg.train_split, 1)
+        names = None
+        if cfg.holdout:
+            held = set(holdout_names(cfg.root, cfg.train_split, cfg.holdout))
+            names = [p.name for p in list_images(_folder(cfg.root, cfg.train_split, 1)) if p.name not in held]
+        names, hr = load_stack(cfg.root, cfg.train_split, 1, names)
         self.names = names
         self.stacks: dict[int, np.ndarray] = {1: hr}
         if cfg.mode == "stored":
             for s in sorted({s for p in cfg.pairs for s in p if s != 1}):
                 self.stacks[s] = load_stack(cfg.root, cfg.train_split, s, names)[1]
-        logger.info("loaded %d training images", len(names))
+        logger.info("loaded %d training images (%d held out)", len(names), cfg.holdout)
 
     def __len__(self) -> int:
         return len(self.names)

@@ -32,7 +32,7 @@ from mrisr.metrics import psnr, ssim
 from mrisr.models.checkpoint import load_checkpoint, save_checkpoint
 from mrisr.models.registry import make_model
 from mrisr.train.config import TrainConfig
-from mrisr.train.data import PatchSampler, load_stack
+from mrisr.train.data import PatchSampler, holdout_names, load_stack
 
 logger = logging.getLogger(__name__)
 
@@ -80,11 +80,16 @@ class Validator:
         pairs = d.val_pairs or (d.pairs if d.mode == "stored" else ((2, 1), (4, 1)))
         sets = []
         for lr_s, hr_s in pairs:
+            tag = f"x{lr_s}" if hr_s == 1 else f"x{lr_s}_to_x{hr_s}"
             names, hr = load_stack(d.root, d.val_split, hr_s)
             _, lr = load_stack(d.root, d.val_split, lr_s, names)
             if d.val_limit:
                 lr, hr = lr[: d.val_limit], hr[: d.val_limit]
-            sets.append((f"x{lr_s}" if hr_s == 1 else f"x{lr_s}_to_x{hr_s}", lr, hr))
+            sets.append((tag, lr, hr))
+            if d.holdout:
+                held = holdout_names(d.root, d.train_split, d.holdout)
+                sets.append((f"holdout_{tag}", load_stack(d.root, d.train_split, lr_s, held)[1],
+                             load_stack(d.root, d.train_split, hr_s, held)[1]))
         return cls(sets)
 
     @torch.no_grad()
