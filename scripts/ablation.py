@@ -12,7 +12,11 @@ Then each variant's final EMA weights are measured image by image on the val
 split and, when the config holds training images out (``data.holdout``), on
 those too: ``per_image.csv`` and a paired table (difference to plain LIIF with a
 bootstrap 95% interval, Wilcoxon p, images improved), because 6 val images
-cannot resolve differences of a few hundredths of a dB.
+cannot resolve differences of a few hundredths of a dB. ``--control-seed 1``
+adds plain LIIF trained with another seed: paired statistics over images say
+whether one trained model beats another, not whether a module helps in
+expectation, and the seed-to-seed difference shows how large a difference
+training noise alone produces.
 """
 
 from __future__ import annotations
@@ -112,6 +116,8 @@ def main() -> None:
     ap.add_argument("--runs", default="runs")
     ap.add_argument("--set", action="append", default=[], help="extra overrides for every variant")
     ap.add_argument("--notes", help="Markdown file appended to results.md (interpretation)")
+    ap.add_argument("--control-seed", type=int, action="append", default=[],
+                    help="also train plain LIIF with this seed: the seed-to-seed spread is the noise floor")
     args = ap.parse_args()
 
     from mrisr.report.figures import learning_curves_figure
@@ -122,8 +128,11 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows, curves, runs = [], [], {}
-    for label, over in VARIANTS.items():
-        name = f"{cfg.name}_{label.replace('+', '_')}"
+    variants = dict(VARIANTS)
+    for seed in args.control_seed:
+        variants[f"liif seed {seed}"] = {**VARIANTS["liif"], "seed": seed}
+    for label, over in variants.items():
+        name = f"{cfg.name}_{label.replace('+', '_').replace(' ', '_')}"
         run = runs[label] = Path(args.runs) / name
         sets = [f"{k}={v}" for k, v in over.items()] + args.set
         cmd = [sys.executable, "-m", "mrisr.cli.main", "train", "--config", args.config, "--name", name,
@@ -140,7 +149,7 @@ def main() -> None:
                      "val_psnr_final": f"{float(last['val_psnr']):.3f}", "val_ssim_final": f"{float(last['val_ssim']):.4f}",
                      "val_psnr_best": f"{best:.3f}", "command": " ".join(cmd[3:])})
         curves.append(read_log(f"{label}={run / 'metrics.csv'}"))
-        shutil.copyfile(run / "metrics.csv", out / f"{label.replace('+', '_')}.metrics.csv")
+        shutil.copyfile(run / "metrics.csv", out / f"{run.name.removeprefix(cfg.name + '_')}.metrics.csv")
     with open(out / "results.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()

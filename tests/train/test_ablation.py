@@ -27,7 +27,7 @@ def test_paired_table_over_val_and_holdout(ablation, tiny_ixi, tiny_config, tmp_
         train(parse_train_config(spec), runs / f"t_{label.replace('+', '_')}", progress=False)
     out = tmp_path / "out"
     monkeypatch.setattr(sys, "argv", ["ablation.py", "--config", str(cfg_path), "--out", str(out),
-                                      "--runs", str(runs)])
+                                      "--runs", str(runs), "--control-seed", "1"])
     ablation.main()
 
     rows = list(csv.DictReader(open(out / "per_image.csv")))
@@ -45,5 +45,9 @@ def test_paired_table_over_val_and_holdout(ablation, tiny_ixi, tiny_config, tmp_
     val = np.mean([float(r["psnr"]) for r in rows if r["variant"] == "liif" and r["set"] == "val"])
     trained = [r for r in csv.DictReader(open(out / "liif.metrics.csv")) if r["val_psnr"]][-1]
     assert val == pytest.approx(float(trained["val_psnr"]), abs=1e-3)
+    # the seed control was trained by the script itself, as plain LIIF with only the seed changed
+    control = yaml.safe_load((runs / "t_liif_seed_1" / "config.yaml").read_text())
+    assert control["seed"] == 1 and control["model"]["args"]["smam"] is None and control["model"]["args"]["eem"] is None
+    assert [x for x in text.splitlines() if x.startswith("| liif seed 1 |")][-1].endswith("/8 |")
     smam = [x for x in text.splitlines() if x.startswith("| smam |")][-1]
     assert "/8 |" in smam and "[" in smam  # images improved out of 8, with an interval
