@@ -59,26 +59,19 @@ def eval_sets(cfg) -> list[tuple[str, list[str], np.ndarray, np.ndarray]]:
 
 
 def per_image(runs: dict[str, Path], sets) -> list[dict]:
-    """Metrics of every variant's final EMA weights (``last.pt``) on every image, float32 inference."""
-    import torch
-    from tqdm import tqdm
+    """Metrics of every variant's final EMA weights (``last.pt``) on every image, as ``mrisr evaluate`` measures."""
+    from mrisr.evaluation import evaluate_images
+    from mrisr.evaluation.runner import METRIC_KEYS
+    from mrisr.models.method import LIIFMethod
 
-    from mrisr.metrics import image_metrics
-    from mrisr.models.checkpoint import load_model
-
+    methods = {label: LIIFMethod(run / "last.pt", name=label) for label, run in runs.items()}
     rows = []
-    total = len(runs) * sum(len(names) for _, names, _, _ in sets)
-    with tqdm(total=total, desc="per-image eval", unit="img") as bar, torch.no_grad():
-        for label, run in runs.items():
-            model, _ = load_model(run / "last.pt")
-            for split, names, lr, hr in sets:
-                for name, x, y in zip(names, lr, hr, strict=True):
-                    sr = model.upscale(torch.from_numpy(x)[None, None], y.shape).clamp(0, 1)[0, 0].numpy()
-                    m = image_metrics(sr, y)
-                    rows.append({"variant": label, "set": split, "image": name,
-                                 **{k: f"{v:.4f}" for k, v in m.items()}})
-                    bar.update()
-    return rows
+    for split, names, lr, hr in sets:
+        result = evaluate_images(zip(names, hr, lr, strict=True), methods, total=len(names))
+        rows += [{"variant": r["method"], "set": split, "image": r["image"],
+                  **{k: f"{r[k]:.4f}" for k in METRIC_KEYS}} for r in result.rows]
+    order = list(runs)
+    return sorted(rows, key=lambda r: order.index(r["variant"]))  # variant by variant, images in set order
 
 
 def paired_table(rows: list[dict], base: str = "liif") -> list[str]:

@@ -78,6 +78,7 @@ class Validator:
     def from_config(cls, cfg: TrainConfig) -> Validator:
         d = cfg.data
         pairs = d.val_pairs or (d.pairs if d.mode == "stored" else ((2, 1), (4, 1)))
+        held = holdout_names(d.root, d.train_split, d.holdout) if d.holdout else []
         sets = []
         for lr_s, hr_s in pairs:
             tag = f"x{lr_s}" if hr_s == 1 else f"x{lr_s}_to_x{hr_s}"
@@ -86,8 +87,7 @@ class Validator:
             if d.val_limit:
                 lr, hr = lr[: d.val_limit], hr[: d.val_limit]
             sets.append((tag, lr, hr))
-            if d.holdout:
-                held = holdout_names(d.root, d.train_split, d.holdout)
+            if held:
                 sets.append((f"holdout_{tag}", load_stack(d.root, d.train_split, lr_s, held)[1],
                              load_stack(d.root, d.train_split, hr_s, held)[1]))
         return cls(sets)
