@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mrisr.train.config import parse_train_config
-from mrisr.train.data import PatchSampler, holdout_names, load_stack
+from mrisr.train.config import DataConfig, parse_train_config
+from mrisr.train.data import PatchSampler, holdout_names, load_stack, quantise
 from mrisr.train.loop import Validator
 
 
@@ -46,3 +46,68 @@ def test_negative_holdout_is_refused(tiny_ixi, tiny_config):
     data = {**tiny_config(tiny_ixi)["data"], "holdout": -1}
     with pytest.raises(ValueError, match="data.holdout"):
         parse_train_config(tiny_config(tiny_ixi, data=data))
+
+
+def _block_mean_config(root, s: int, **data):
+    """Synthetic pairs whose operator is the plain s x s block mean (so LR = block mean of the HR patch)."""
+    op = {"kind": "kernel", "taps_h": [1.0 / s] * s, "start_h": 0, "start_w": 0}
+    return DataConfig(root=str(root), mode="synthetic", pairs=((s, 1),), operator=op, quantise="none",
+                      queries=0, foreground_min=0.0, augment=False, **data)
+
+
+def test_synthetic_pairs_are_aligned_at_every_sampling_phase(tiny_ixi):
+    s = 4
+    sampler = PatchSampler(_block_mean_config(tiny_ixi, s), seed=0)
+    phases = set()
+    for step in range(40):
+        b = sampler.sample(step, 2, 4)
+        assert b.scale == s
+        hr = b.gt[..., 0].numpy().reshape(2, 16, 16)
+        lr = b.lr[:, 0].numpy()
+        # each LR pixel is the mean of its s x s block of the HR patch
+        np.testing.assert_allclose(lr, hr.reshape(2, 4, s, 4, s).mean(axis=(2, 4)), atol=1e-6)
+        for patch in hr:  # where the HR patch sits in its training image (if that place is unique)
+            hits = [(y, x) for img in sampler.stacks[1] for y in range(img.shape[0] - 15)
+                    for x in range(img.shape[1] - 15) if np.array_equal(img[y : y + 16, x : x + 16], patch)]
+            if len(hits) == 1:
+                phases.add((hits[0][0] % s, hits[0][1] % s))
+    assert len(phases) == s * s  # every shift of the sampling grid occurs, not just the stored pairs' one
+
+
+def test_synthetic_phase_zero_reproduces_the_stored_pairs(tiny_ixi):
+    # the tiny dataset's x2 LR images are a Gaussian blur (sigma 1 HR pixel), area mean and rounding:
+    # the same degradation given as an operator makes the same pairs at phase 0
+    from mrisr.classical.operators import make_operator
+
+    cfg = DataConfig(root=str(tiny_ixi), mode="synthetic", pairs=((2, 1),),
+                     operator={"kind": "gaussian", "sigma": 1.0}, quantise="round")
+    sampler = PatchSampler(cfg, seed=0)
+    _, stored = load_stack(str(tiny_ixi), "train", 2, sampler.names)
+    op = make_operator(cfg.operator, sampler.stacks[1].shape[1:], stored.shape[1:])
+    synthetic = quantise(op.forward(sampler.stacks[1]), "round")
+    assert np.abs(synthetic - stored).max() * 255 <= 1.0 + 1e-4
+    assert np.mean(np.abs(synthetic - stored) * 255 < 0.5) > 0.99
+
+
+def test_quantise_levels():
+    x = np.array([0.0, 0.5 / 255, 1.49 / 255, 200 / 255, 1.2], dtype=np.float32)
+    np.testing.assert_allclose(quantise(x, "floor") * 255, [0, 0, 1, 200, 255], atol=1e-4)
+    np.testing.assert_allclose(quantise(x, "round") * 255, [0, 0, 1, 200, 255], atol=1e-4)
+    np.testing.assert_allclose(quantise(np.float32([0.7 / 255]), "round") * 255, [1], atol=1e-4)
+    np.testing.assert_array_equal(quantise(x, "none"), x)
+
+
+@pytest.mark.parametrize(("data", "match"), [
+    ({"mode": "synthetic"}, "needs data.operator"),
+    ({"mode": "synthetic", "operator": {"kind": "gaussian"}, "pairs": [[4, 2]]}, r"\[s, 1\] pairs"),
+    ({"quantise": "ceil"}, "data.quantise"),
+])
+def test_synthetic_config_is_validated(tiny_ixi, tiny_config, data, match):
+    with pytest.raises(ValueError, match=match):
+        parse_train_config(tiny_config(tiny_ixi, data={**tiny_config(tiny_ixi)["data"], **data}))
+
+
+def test_bad_operator_fails_before_training(tiny_ixi):
+    cfg = DataConfig(root=str(tiny_ixi), mode="synthetic", pairs=((2, 1),), operator={"kind": "nope"})
+    with pytest.raises(ValueError, match="nope"):
+        PatchSampler(cfg, seed=0)

@@ -221,3 +221,11 @@ def test_l2_loss_option_is_used(tiny_ixi, tiny_config, tmp_path):
     assert first["l1"] ** 2 <= first["l2"] < first["l1"]
     with pytest.raises(ValueError, match="loss must be"):
         parse_train_config(tiny_config(tiny_ixi, loss="huber"))
+
+
+def test_synthetic_pairs_train_and_validate_on_the_stored_pairs(tiny_ixi, tiny_config, tmp_path):
+    data = {"root": str(tiny_ixi), "mode": "synthetic", "pairs": [[2, 1]], "lr_patch": 8, "queries": 32,
+            "operator": {"kind": "gaussian", "sigma": 1.0}, "quantise": "round", "foreground_min": 0.0}
+    cfg = parse_train_config(tiny_config(tiny_ixi, data=data, steps=2, val_every=2))
+    out = train(cfg, tmp_path / "syn", progress=False)
+    assert out["step"] == 2 and set(out["last_val"]) >= {"psnr_x2", "ssim_x2"}

@@ -17,6 +17,10 @@ class ModelSpec:
     args: dict[str, Any] = field(default_factory=dict)
 
 
+#: how synthetic LR images are brought to 8 bits (see :func:`mrisr.train.data.quantise`)
+QUANTISE = ("round", "floor", "none")
+
+
 @dataclass(frozen=True)
 class DataConfig:
     """Where training pairs come from and how patches are drawn.
@@ -26,6 +30,14 @@ class DataConfig:
     ``<split> x4`` with ``<split> x2`` (the off-domain 64 -> 128 task). With
     ``mode: on_the_fly`` the HR images are degraded during training at a scale
     drawn uniformly from ``scale_range`` (non-integer scales included).
+    ``mode: synthetic`` makes the pairs of ``pairs`` (``[s, 1]`` only) from the
+    HR images with an explicit degradation ``operator`` (a
+    :func:`mrisr.classical.operators.make_operator` spec, e.g. a kernel fitted
+    with ``mrisr.classical.estimate_kernel`` on training pairs), applied to the
+    whole image after a random shift of 0..s-1 HR pixels per axis: the same
+    degradation as the stored pairs, seen at all s*s sampling phases instead
+    of one. ``quantise`` (``round``, ``floor`` or ``none``) is how synthetic LR
+    images are brought to 8 bits.
     ``holdout: N`` keeps N training images out of training (the same N for
     every run and seed, see :func:`mrisr.train.data.holdout_names`) and
     validates on them as well, for comparisons that 6 val images cannot resolve.
@@ -46,10 +58,19 @@ class DataConfig:
     augment: bool = True
     val_limit: int | None = None
     holdout: int = 0
+    operator: dict | None = None
+    quantise: str = "round"
 
     def __post_init__(self) -> None:
-        if self.mode not in ("stored", "on_the_fly"):
-            raise ValueError(f"data.mode must be 'stored' or 'on_the_fly', got {self.mode!r}")
+        if self.mode not in ("stored", "on_the_fly", "synthetic"):
+            raise ValueError(f"data.mode must be 'stored', 'on_the_fly' or 'synthetic', got {self.mode!r}")
+        if self.quantise not in QUANTISE:
+            raise ValueError(f"data.quantise must be one of {list(QUANTISE)}, got {self.quantise!r}")
+        if self.mode == "synthetic":
+            if not self.operator:
+                raise ValueError("data.mode 'synthetic' needs data.operator (e.g. {kind: kernel, taps_h: [...]})")
+            if any(p[1] != 1 for p in self.pairs):
+                raise ValueError(f"data.mode 'synthetic' makes [s, 1] pairs only, got {[list(p) for p in self.pairs]}")
         for p in (*self.pairs, *(self.val_pairs or ())):
             if len(p) != 2 or p[0] <= p[1] or p[0] % p[1]:
                 raise ValueError(f"data pairs must be [lr, hr] with lr a multiple of hr > hr, got {list(p)}")

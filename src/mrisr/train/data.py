@@ -67,8 +67,17 @@ def holdout_names(root: str, split: str, n: int) -> list[str]:
     return sorted(files[i].name for i in order[:n])
 
 
+def quantise(image: np.ndarray, how: str) -> np.ndarray:
+    """Bring a float image in [0, 1] to 8-bit levels: ``round``, ``floor`` (truncation) or ``none``."""
+    if how == "none":
+        return image
+    x = np.clip(image, 0, 1) * 255
+    x = np.round(x) if how == "round" else np.floor(x + 1e-6)  # 1e-6: exact levels stay where they are
+    return (x / 255).astype(np.float32)
+
+
 class PatchSampler:
-    """Draws random LR/HR patch pairs (stored pairs or on-the-fly degradation).
+    """Draws random LR/HR patch pairs (stored, synthetic or on-the-fly degraded pairs).
 
     Parameters
     ----------
@@ -87,9 +96,13 @@ class PatchSampler:
         names, hr = load_stack(cfg.root, cfg.train_split, 1, names)
         self.names = names
         self.stacks: dict[int, np.ndarray] = {1: hr}
+        self._operators: dict = {}
         if cfg.mode == "stored":
             for s in sorted({s for p in cfg.pairs for s in p if s != 1}):
                 self.stacks[s] = load_stack(cfg.root, cfg.train_split, s, names)[1]
+        if cfg.mode == "synthetic":
+            for lr_s, _ in cfg.pairs:  # build the operators now: a bad spec fails before training starts
+                self._operator(hr.shape[1:], lr_s)
         logger.info("loaded %d training images (%d held out)", len(names), cfg.holdout)
 
     def __len__(self) -> int:
@@ -136,16 +149,41 @@ class PatchSampler:
             hr = self.stacks[1][i]
             y, x = self._corner(rng, hr, hp)
             crop = hr[y : y + hp, x : x + hp]
-            lr = np.clip(degrade(crop, (p, p)), 0, 1) if hp != p else crop
-            out_lr.append(np.round(lr * 255) / 255)
+            lr = degrade(crop, (p, p)) if hp != p else crop
+            out_lr.append(quantise(lr, self.cfg.quantise))
             out_hr.append(crop)
         return np.stack(out_lr).astype(np.float32), np.stack(out_hr), hp / p
+
+    def _operator(self, hr_shape: tuple[int, int], s: int):
+        """The configured degradation operator for an HR image of ``hr_shape`` (built once per shape)."""
+        from mrisr.classical.operators import make_operator
+
+        key = (hr_shape, s)
+        if key not in self._operators:
+            lr_shape = (hr_shape[0] // s, hr_shape[1] // s)
+            self._operators[key] = make_operator(self.cfg.operator, hr_shape, lr_shape)
+        return self._operators[key]
+
+    def _synthetic(self, rng, idx, p):
+        """Pairs made by degrading whole HR images, each shifted by a random sampling phase."""
+        s = self.cfg.pairs[int(rng.integers(len(self.cfg.pairs)))][0]
+        out_lr, out_hr = [], []
+        for i in idx:
+            dy, dx = (int(v) for v in rng.integers(0, s, size=2))
+            hr = self.stacks[1][i, dy:, dx:]
+            hr = hr[: hr.shape[0] // s * s, : hr.shape[1] // s * s]
+            lr = quantise(self._operator(hr.shape, s).forward(hr), self.cfg.quantise)
+            y, x = self._corner(rng, lr, p)
+            out_lr.append(lr[y : y + p, x : x + p])
+            out_hr.append(hr[y * s : (y + p) * s, x * s : (x + p) * s])
+        return np.stack(out_lr).astype(np.float32), np.stack(out_hr), float(s)
 
     def sample(self, step: int, batch_size: int, patch: int) -> Batch:
         """The batch for ``step`` (deterministic in seed, step and rank)."""
         rng = np.random.default_rng([self.seed, step, self.rank])
         idx = rng.integers(0, len(self.names), size=batch_size)
-        lr, hr, scale = (self._stored if self.cfg.mode == "stored" else self._on_the_fly)(rng, idx, patch)
+        draw = {"stored": self._stored, "on_the_fly": self._on_the_fly, "synthetic": self._synthetic}[self.cfg.mode]
+        lr, hr, scale = draw(rng, idx, patch)
         if self.cfg.augment:
             lr, hr = _augment(rng, lr, hr)
         return _queries(rng, lr, hr, self.cfg.queries, scale)

@@ -77,7 +77,7 @@ class Validator:
     @classmethod
     def from_config(cls, cfg: TrainConfig) -> Validator:
         d = cfg.data
-        pairs = d.val_pairs or (d.pairs if d.mode == "stored" else ((2, 1), (4, 1)))
+        pairs = d.val_pairs or (d.pairs if d.mode != "on_the_fly" else ((2, 1), (4, 1)))
         held = holdout_names(d.root, d.train_split, d.holdout) if d.holdout else []
         sets = []
         for lr_s, hr_s in pairs:
