@@ -116,8 +116,8 @@ Serves methods: {', '.join(f'`{m}`' for m in methods)} (scales {', '.join(f'{s:g
 | | |
 |---|---|
 | architecture | `{json.dumps(ck['model_spec'])}` |
-| data | IXI T2 mid-slices, `train` split (502 images), stored LR pairs; {selection} |
-| steps / epochs | {info['steps']} / {info['epochs']} (epoch = one pass over the 502 training images){lineage} |
+| data | {_data_text(stages, args.data)}; {selection} |
+| steps / epochs | {info['steps']} / {info['epochs']} (epoch = one pass over the training images){lineage} |
 | training time | {info['hours']} h wall-clock{hours_note} |
 | hardware | {info['hardware']} |
 | weights | `{out.name}` (EMA weights of `{args.checkpoint}.pt`), SHA-256 `{sha256_of(out)}` |
@@ -165,10 +165,46 @@ def _stages(run: Path, parents: list[Path], gpu_runs: set[str] = frozenset()) ->
     for r in [*parents, run]:
         ck = load_checkpoint(r / "last.pt")
         out.append({"run": r.name, "metrics": r / "metrics.csv", **offset, "own_hours": float(ck["wall_hours"]),
-                    "device": "gpu" if r.name in gpu_runs else "cpu"})
+                    "device": "gpu" if r.name in gpu_runs else "cpu", "data": ck.get("config", {}).get("data", {})})
         offset = {"steps": offset["steps"] + ck["step"], "epochs": offset["epochs"] + float(ck["epoch"]),
                   "hours": offset["hours"] + float(ck["wall_hours"])}
     return out
+
+
+def _pairs_text(data: dict) -> str:
+    """How one stage made its training pairs, in words."""
+    pairs = ", ".join(f"{a}→{b}" if b != 1 else f"x{a}" for a, b in data.get("pairs", []))
+    mode = data.get("mode", "stored")
+    if mode == "synthetic":
+        s = data["pairs"][0][0]
+        kind = (data.get("operator") or {}).get("kind", "?")
+        q = {"floor": "truncated to 8 bits", "round": "rounded to 8 bits"}.get(data.get("quantise"), "not quantised")
+        return f"synthetic {pairs} pairs ({kind} operator, all {s * s} sampling phases, {q})"
+    if mode == "on_the_fly":
+        lo, hi = data.get("scale_range", ("?", "?"))
+        return f"HR degraded on the fly ({data.get('degradation')}, scales {lo}-{hi})"
+    return f"stored {pairs} LR pairs"
+
+
+def _data_text(stages: list[dict], data_root: str) -> str:
+    """The card's data line: split, image count (after any holdout) and how each stage made its pairs."""
+    from mrisr.data.datasets import list_images
+
+    last = stages[-1]["data"]
+    split = last.get("train_split", "train")
+    n = len(list_images(Path(data_root) / split)) - int(last.get("holdout", 0))
+    groups: list[tuple[str, list[int]]] = []
+    for i, st in enumerate(stages, 1):
+        text = _pairs_text(st["data"])
+        if groups and groups[-1][0] == text:
+            groups[-1][1].append(i)
+        else:
+            groups.append((text, [i]))
+    if len(groups) == 1:
+        return f"IXI T2 mid-slices, `{split}` split ({n} images), {groups[0][0]}"
+    parts = [f"{t} (stage{'s' if len(ix) > 1 else ''} {ix[0]}{f'–{ix[-1]}' if len(ix) > 1 else ''})"
+             for t, ix in groups]
+    return f"IXI T2 mid-slices, `{split}` split ({n} images); " + ", then ".join(parts)
 
 
 def _val_by_step(run: Path, tag: str) -> dict[int, tuple[float, float]]:

@@ -252,3 +252,16 @@ def test_cli_runs(tiny_data, tmp_path, capsys):
     assert main(args) == 0
     assert "2 from cache" in capsys.readouterr().out
     assert "8,8,12,12" in (tmp_path / "out" / "index.md").read_text()
+
+
+def test_cli_repeated_logs_options_all_reach_the_curves(tiny_data, tmp_path):
+    a = write_csv_log(tmp_path / "a", [(1, 0.1, 30.0), (2, 0.2, 31.0)])
+    b = write_csv_log(tmp_path / "b", [(1, 0.1, 29.0)])
+    c = write_csv_log(tmp_path / "c", [(1, 0.1, 28.0)])
+    args = ["report", "--data", str(tiny_data), "--split", "train", "--scales", "2", "--methods", "bicubic",
+            "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), "--no-progress",
+            "--resamples", "50", "--logs", f"first={a}", f"second={b}", "--logs", f"third={c}"]
+    assert main(args) == 0
+    with open(tmp_path / "out" / "learning_curves.csv") as fh:
+        runs = {row["run"] for row in csv.DictReader(fh)}
+    assert runs == {"first", "second", "third"}  # a second --logs adds to the first, it does not replace it

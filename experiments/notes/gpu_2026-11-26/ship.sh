@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Ships the four models of the GPU session of 2026-11-26 (run from the repository root, IXI data beside it).
 # Each call exports the L2 stage's final EMA weights, measures them on val and writes the card and curves.
+# liif-x4 has since been replaced by the synthetic-phase stages: experiments/notes/cpu_synth_2026-11-26/ship.sh.
 set -euo pipefail
 D=../shared/data/ixi-t2-midslices C=checkpoints N=experiments/notes/gpu_2026-11-26
 GPU="NVIDIA H100 80GB (torch 2.11.0+cu130), shared by 4 runs"

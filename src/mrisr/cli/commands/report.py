@@ -37,6 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--logs",
         nargs="+",
+        action="extend",
         default=[],
         metavar="LOG",
         help="training logs: metrics.csv, TensorBoard event file, or run folder; LABEL=PATH names a run",
