@@ -52,12 +52,20 @@ def _block_mean_config(root, s: int, **data):
     """Synthetic pairs whose operator is the plain s x s block mean (so LR = block mean of the HR patch)."""
     op = {"kind": "kernel", "taps_h": [1.0 / s] * s, "start_h": 0, "start_w": 0}
     return DataConfig(root=str(root), mode="synthetic", pairs=((s, 1),), operator=op, quantise="none",
-                      queries=0, foreground_min=0.0, augment=False, **data)
+                      lr_patch=8, queries=0, foreground_min=0.0, augment=False, **data)
 
 
-def test_synthetic_pairs_are_aligned_at_every_sampling_phase(tiny_ixi):
+@pytest.fixture(scope="module")
+def ixi40(tmp_path_factory):
+    """Like ``tiny_ixi`` with 40-px HR images: shifted x4 LR images are 9 px, room for an 8-px patch."""
+    from tests.conftest import make_study_dataset
+
+    return make_study_dataset(tmp_path_factory.mktemp("ixi40"), n=3, size=40, degradation="gaussian")
+
+
+def test_synthetic_pairs_are_aligned_at_every_sampling_phase(ixi40):
     s = 4
-    sampler = PatchSampler(_block_mean_config(tiny_ixi, s), seed=0)
+    sampler = PatchSampler(_block_mean_config(ixi40, s), seed=0)
     phases = set()
     for step in range(40):
         b = sampler.sample(step, 2, 4)
@@ -80,7 +88,7 @@ def test_synthetic_phase_zero_reproduces_the_stored_pairs(tiny_ixi):
     from mrisr.classical.operators import make_operator
 
     cfg = DataConfig(root=str(tiny_ixi), mode="synthetic", pairs=((2, 1),),
-                     operator={"kind": "gaussian", "sigma": 1.0}, quantise="round")
+                     operator={"kind": "gaussian", "sigma": 1.0}, quantise="round", lr_patch=8)
     sampler = PatchSampler(cfg, seed=0)
     _, stored = load_stack(str(tiny_ixi), "train", 2, sampler.names)
     op = make_operator(cfg.operator, sampler.stacks[1].shape[1:], stored.shape[1:])
@@ -108,6 +116,16 @@ def test_synthetic_config_is_validated(tiny_ixi, tiny_config, data, match):
 
 
 def test_bad_operator_fails_before_training(tiny_ixi):
-    cfg = DataConfig(root=str(tiny_ixi), mode="synthetic", pairs=((2, 1),), operator={"kind": "nope"})
+    cfg = DataConfig(root=str(tiny_ixi), mode="synthetic", pairs=((2, 1),), operator={"kind": "nope"}, lr_patch=8)
     with pytest.raises(ValueError, match="nope"):
         PatchSampler(cfg, seed=0)
+
+
+@pytest.mark.parametrize(("data", "side"), [
+    ({"mode": "stored", "pairs": ((4, 1),), "lr_patch": 9}, 8),  # 32-px HR, 8-px x4 LR
+    ({"mode": "synthetic", "pairs": ((2, 1),), "operator": {"kind": "gaussian"}, "lr_patch": 16}, 15),  # 31 // 2
+])
+def test_a_patch_larger_than_the_lr_images_is_refused(tiny_ixi, data, side):
+    with pytest.raises(ValueError, match=f"lr_patch {data['lr_patch']} is larger than the {side}-px LR images"):
+        PatchSampler(DataConfig(root=str(tiny_ixi), **data), seed=0)
+    PatchSampler(DataConfig(root=str(tiny_ixi), **{**data, "lr_patch": side}), seed=0)

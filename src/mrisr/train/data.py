@@ -103,7 +103,21 @@ class PatchSampler:
         if cfg.mode == "synthetic":
             for lr_s, _ in cfg.pairs:  # build the operators now: a bad spec fails before training starts
                 self._operator(hr.shape[1:], lr_s)
+        self._check_patch(max(cfg.lr_patch, cfg.lr_patch_final or 0))
         logger.info("loaded %d training images (%d held out)", len(names), cfg.holdout)
+
+    def _check_patch(self, p: int) -> None:
+        """Refuse an LR patch larger than the smallest LR image it would be cut from."""
+        d = self.cfg
+        if d.mode == "stored":
+            side = min(min(self.stacks[a].shape[1:]) for a, _ in d.pairs)
+        elif d.mode == "synthetic":  # a shift of up to s - 1 HR pixels costs one LR row and column
+            side = min((min(self.stacks[1].shape[1:]) - (a - 1)) // a for a, _ in d.pairs)
+        else:
+            side = int(min(self.stacks[1].shape[1:]) // d.scale_range[1])
+        if p > side:
+            raise ValueError(f"{_folder(d.root, d.train_split, 1)}: data.lr_patch {p} is larger than the "
+                             f"{side}-px LR images it is cut from in data.mode {d.mode!r}")
 
     def __len__(self) -> int:
         return len(self.names)
