@@ -68,9 +68,9 @@ def holdout_names(root: str, split: str, n: int) -> list[str]:
 
 
 def quantise(image: np.ndarray, how: str) -> np.ndarray:
-    """Bring a float image in [0, 1] to 8-bit levels: ``round``, ``floor`` (truncation) or ``none``."""
+    """Clip a float image to [0, 1] and bring it to 8-bit levels: ``round``, ``floor`` (truncation) or ``none``."""
     if how == "none":
-        return image
+        return np.clip(image, 0, 1).astype(np.float32)
     x = np.clip(image, 0, 1) * 255
     x = np.round(x) if how == "round" else np.floor(x + 1e-6)  # 1e-6: exact levels stay where they are
     return (x / 255).astype(np.float32)
