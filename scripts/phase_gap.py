@@ -20,30 +20,27 @@ import numpy as np
 
 
 def shifted_pair(hr: np.ndarray, s: int, dy: int, dx: int, operator: dict, how: str):
-    """(LR, HR) for ``hr`` shifted by (dy, dx): HR cropped to a multiple of ``s``, LR = quantise(D(HR))."""
+    """(LR, HR) for ``hr`` (one image or a stack) shifted by (dy, dx): HR cropped to a multiple of ``s``,
+    LR = quantise(D(HR)) with one operator built for the cropped shape."""
     from mrisr.classical.operators import make_operator
-    from mrisr.train.data import quantise
+    from mrisr.train.data import quantise, shifted
 
-    h = hr[dy:, dx:]
-    h = h[: h.shape[0] // s * s, : h.shape[1] // s * s]
-    op = make_operator(operator, h.shape, (h.shape[0] // s, h.shape[1] // s))
+    h = shifted(hr, s, dy, dx)
+    op = make_operator(operator, h.shape[-2:], (h.shape[-2] // s, h.shape[-1] // s))
     return quantise(op.forward(h), how), h
 
 
 def phase_table(methods: dict, hrs: np.ndarray, s: int, operator: dict, how: str) -> dict[str, np.ndarray]:
-    """method label -> (n_images, s, s) PSNR array."""
+    """method label -> (n_images, s, s) PSNR array; each phase's LR stack is made once for all methods."""
     from mrisr.metrics import psnr
 
-    out = {}
-    for label, method in methods.items():
-        table = np.empty((len(hrs), s, s))
-        for dy in range(s):
-            for dx in range(s):
-                pairs = [shifted_pair(hr, s, dy, dx, operator, how) for hr in hrs]
-                lr = np.stack([p[0] for p in pairs])
-                sr = method(lr, pairs[0][1].shape)
-                table[:, dy, dx] = [psnr(np.clip(a, 0, 1), p[1]) for a, p in zip(sr, pairs, strict=True)]
-        out[label] = table
+    out = {label: np.empty((len(hrs), s, s)) for label in methods}
+    for dy in range(s):
+        for dx in range(s):
+            lr, hr = shifted_pair(hrs, s, dy, dx, operator, how)
+            for label, method in methods.items():
+                sr = method(lr, hr.shape[-2:])
+                out[label][:, dy, dx] = [psnr(np.clip(a, 0, 1), b) for a, b in zip(sr, hr, strict=True)]
     return out
 
 

@@ -76,6 +76,12 @@ def quantise(image: np.ndarray, how: str) -> np.ndarray:
     return (x / 255).astype(np.float32)
 
 
+def shifted(hr: np.ndarray, s: int, dy: int, dx: int) -> np.ndarray:
+    """``hr`` (..., H, W) shifted by (dy, dx) HR pixels and cropped to a multiple of ``s`` on each axis."""
+    h = hr[..., dy:, dx:]
+    return h[..., : h.shape[-2] // s * s, : h.shape[-1] // s * s]
+
+
 class PatchSampler:
     """Draws random LR/HR patch pairs (stored, synthetic or on-the-fly degraded pairs).
 
@@ -184,8 +190,7 @@ class PatchSampler:
         out_lr, out_hr = [], []
         for i in idx:
             dy, dx = (int(v) for v in rng.integers(0, s, size=2))
-            hr = self.stacks[1][i, dy:, dx:]
-            hr = hr[: hr.shape[0] // s * s, : hr.shape[1] // s * s]
+            hr = shifted(self.stacks[1][i], s, dy, dx)
             lr = quantise(self._operator(hr.shape, s).forward(hr), self.cfg.quantise)
             y, x = self._corner(rng, lr, p)
             out_lr.append(lr[y : y + p, x : x + p])
