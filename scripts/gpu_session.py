@@ -9,7 +9,8 @@ job (``configs/gpu_<job>.yaml``) this script
 2. sets the first (L1) stage's ``steps`` so that its cosine schedule ends after
    ``1 - l2_fraction`` of the remaining budget and trains it,
 3. trains a last L2 stage from that stage's final EMA weights for the rest of
-   the budget (``steps`` from the first stage's measured step time).
+   the budget (``steps`` from the first stage's measured step time); with
+   ``--l2-fraction 0`` the first stage is the only one and takes the whole budget.
 
 ``mrisr train --max-minutes`` stops either stage early (validated and saved) if
 the GPU turns out slower than the probe said. Everything is recorded under
@@ -17,6 +18,8 @@ the GPU turns out slower than the probe said. Everything is recorded under
 checkpoints, log) and ``session.json`` (device, probe step times, chosen steps).
 
     python scripts/gpu_session.py run --runs gpu_runs --budget-minutes 22
+    python scripts/gpu_session.py run --runs gpu_runs --budget-minutes 22 --l2-fraction 0 \
+        --jobs synth_x4,synth_x4_mlp256,synth_x2   # one stage each (configs/gpu_synth_*.yaml)
     python scripts/gpu_session.py pack --runs gpu_runs --out DIR   # one small .tar per job
 
 ``pack`` may run while training goes on: it copies what is on disk, with
@@ -117,7 +120,8 @@ def run(args: argparse.Namespace) -> None:
                     runs / "logs" / f"{name}.log")
         rec["rc_l1"] = rc
         first = runs / name
-        if rc != 0 or not (first / "last.pt").exists():
+        if rc != 0 or not (first / "last.pt").exists() or args.l2_fraction == 0:
+            _save(runs, info)
             return
         hours = _hours_by_step(first / "metrics.csv")
         logged = sorted(hours)
@@ -192,7 +196,7 @@ def main() -> None:
     r.add_argument("--runs", required=True)
     r.add_argument("--budget-minutes", type=float, required=True, help="wall time for everything, probe included")
     r.add_argument("--jobs", type=lambda s: s.split(","), default=list(JOBS))
-    r.add_argument("--l2-fraction", type=float, default=0.25, help="share of the training time for the L2 stage")
+    r.add_argument("--l2-fraction", type=float, default=0.25, help="share of the training time for the L2 stage (0: one stage only)")
     r.add_argument("--probe-minutes", type=float, default=1.0)
     r.add_argument("--margin", type=float, default=0.95, help="plan this share of the time as steps")
     r.add_argument("--overhead-s", type=float, default=60, help="reserve for start-up and final validation")
