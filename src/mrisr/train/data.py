@@ -174,14 +174,20 @@ class PatchSampler:
             out_hr.append(crop)
         return np.stack(out_lr).astype(np.float32), np.stack(out_hr), hp / p
 
-    def _operator(self, hr_shape: tuple[int, int], s: int):
-        """The configured degradation operator for an HR image of ``hr_shape`` (built once per shape)."""
+    def _operator(self, hr_shape: tuple[int, int], s: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(R_h, R_w)`` of the configured operator for an HR image of ``hr_shape`` (built once per shape).
+
+        Float32 torch matrices, so that degrading runs on torch's CPU threads (``threads``) rather than on
+        numpy's BLAS pool, which takes every core: with several runs side by side on one machine those pools
+        competed for the cores and the runs were CPU-bound (0.8 s per step beside an idle GPU).
+        """
         from mrisr.classical.operators import make_operator
 
         key = (hr_shape, s)
         if key not in self._operators:
             lr_shape = (hr_shape[0] // s, hr_shape[1] // s)
-            self._operators[key] = make_operator(self.cfg.operator, hr_shape, lr_shape)
+            op = make_operator(self.cfg.operator, hr_shape, lr_shape)
+            self._operators[key] = tuple(torch.from_numpy(m) for m in op.matrices(np.float32))
         return self._operators[key]
 
     def _synthetic(self, rng, idx, p):
@@ -191,7 +197,8 @@ class PatchSampler:
         for i in idx:
             dy, dx = (int(v) for v in rng.integers(0, s, size=2))
             hr = shifted(self.stacks[1][i], s, dy, dx)
-            lr = quantise(self._operator(hr.shape, s).forward(hr), self.cfg.quantise)
+            rh, rw = self._operator(hr.shape, s)
+            lr = quantise((rh @ torch.from_numpy(hr) @ rw.T).numpy(), self.cfg.quantise)
             y, x = self._corner(rng, lr, p)
             out_lr.append(lr[y : y + p, x : x + p])
             out_hr.append(hr[y * s : (y + p) * s, x * s : (x + p) * s])
