@@ -229,3 +229,21 @@ def test_synthetic_pairs_train_and_validate_on_the_stored_pairs(tiny_ixi, tiny_c
     cfg = parse_train_config(tiny_config(tiny_ixi, data=data, steps=2, val_every=2))
     out = train(cfg, tmp_path / "syn", progress=False)
     assert out["step"] == 2 and set(out["last_val"]) >= {"psnr_x2", "ssim_x2"}
+
+
+def test_threads_caps_numpy_blas_during_the_run_only(tiny_ixi, tiny_config, tmp_path, monkeypatch):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    import mrisr.train.loop as loop
+
+    def blas_threads():
+        return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+
+    seen = []
+    monkeypatch.setattr(loop, "_train", lambda *a, **k: seen.append(blas_threads()) or {})
+    cfg = parse_train_config(tiny_config(tiny_ixi, threads=1))
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert blas_threads() == {2}  # numpy has a BLAS that threadpoolctl can see, so the check below can fail
+        train(cfg, tmp_path / "run", progress=False)
+        assert seen == [{1}]
+        assert blas_threads() == {2}  # restored when the run returns

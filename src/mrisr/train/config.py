@@ -115,7 +115,8 @@ class TrainConfig:
     stay float32). ``init`` names a ``.safetensors`` weight file or ``.pt``
     checkpoint with the same model spec whose (EMA) weights start the run (or a
     LIIF with a narrower MLP of the same depth, grown function-preservingly); it
-    is recorded in the run's checkpoints. ``threads`` sets torch's CPU threads.
+    is recorded in the run's checkpoints. ``threads`` sets torch's CPU threads
+    and caps numpy's BLAS threads while the run trains.
     ``loss`` is ``l1`` (mean absolute error, the LIIF default) or ``l2`` (mean
     squared error, the quantity PSNR measures; e.g. for a last stage).
     """

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 import yaml
+from threadpoolctl import threadpool_limits
 
 from mrisr._atomic import atomic_write_text
 from mrisr.config import to_dict
@@ -308,11 +309,19 @@ def train(
     dict
         ``step``, ``best_val_psnr``, ``last_val`` and ``wall_hours``.
     """
-    from tqdm.auto import tqdm
-
-    run_dir = Path(run_dir)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    # numpy's BLAS pool (pair making, validation) gets the same cap for the run: left at every core, several
+    # runs side by side on one machine fight over the cores (threadpool_limits(None) changes nothing)
+    with threadpool_limits(limits=cfg.threads or None, user_api="blas"):
+        return _train(cfg, Path(run_dir), resume=resume, device=device, progress=progress,
+                      max_steps=max_steps, max_seconds=max_seconds)
+
+
+def _train(cfg: TrainConfig, run_dir: Path, *, resume: bool, device: str | None, progress: bool,
+           max_steps: int | None, max_seconds: float | None) -> dict:
+    from tqdm.auto import tqdm
+
     rank, world, dev = _setup_dist(device or cfg.device)
     main = rank == 0
     if max_seconds is not None and world > 1:
