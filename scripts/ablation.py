@@ -16,7 +16,10 @@ cannot resolve differences of a few hundredths of a dB. ``--control-seed 1``
 adds plain LIIF trained with another seed: paired statistics over images say
 whether one trained model beats another, not whether a module helps in
 expectation, and the seed-to-seed difference shows how large a difference
-training noise alone produces.
+training noise alone produces. ``--seeds 1,2`` trains every variant again with
+each of these seeds and adds a table over training runs: each run's mean PSNR
+over all measured images, the variant's mean and spread over seeds, and its
+difference to plain LIIF trained with the same seed (same patches drawn).
 """
 
 from __future__ import annotations
@@ -102,6 +105,37 @@ def paired_table(rows: list[dict], base: str = "liif") -> list[str]:
     return lines
 
 
+def split_label(label: str, base_seed: int) -> tuple[str, int]:
+    """``("smam+eem", 2)`` from ``"smam+eem seed 2"``; a label without a seed ran with ``base_seed``."""
+    variant, _, seed = label.partition(" seed ")
+    return variant, int(seed) if seed else base_seed
+
+
+def seed_table(rows: list[dict], base_seed: int, base: str = "liif") -> list[str]:
+    """Markdown lines over training runs: per variant, its runs' mean PSNR (all images) across seeds and the
+    difference to ``base`` trained with the same seed; empty when no variant ran with more than one seed."""
+    runs: dict[str, dict[int, float]] = {}
+    for label in dict.fromkeys(r["variant"] for r in rows):
+        variant, seed = split_label(label, base_seed)
+        runs.setdefault(variant, {})[seed] = float(np.mean([float(r["psnr"]) for r in rows if r["variant"] == label]))
+    if max(len(s) for s in runs.values()) < 2:
+        return []
+    ref = runs[base]
+    lines = ["| variant | seeds | PSNR per seed | mean | SD over seeds | ΔPSNR vs liif, same seed: per seed | mean Δ |",
+             "|---|---|---|---|---|---|---|"]
+    for variant, by_seed in runs.items():
+        seeds = sorted(by_seed)
+        vals = np.array([by_seed[s] for s in seeds])
+        sd = f"{vals.std(ddof=1):.3f}" if len(vals) > 1 else "—"
+        both = [s for s in seeds if s in ref]
+        d = np.array([by_seed[s] - ref[s] for s in both])
+        per = ", ".join(f"{x:+.3f}" for x in d) if variant != base else "—"
+        mean_d = f"{d.mean():+.3f}" if variant != base and len(d) else "—"
+        lines.append(f"| {variant} | {', '.join(map(str, seeds))} | {', '.join(f'{v:.3f}' for v in vals)} | "
+                     f"{vals.mean():.3f} | {sd} | {per} | {mean_d} |")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", required=True)
@@ -111,6 +145,8 @@ def main() -> None:
     ap.add_argument("--notes", help="Markdown file appended to results.md (interpretation)")
     ap.add_argument("--control-seed", type=int, action="append", default=[],
                     help="also train plain LIIF with this seed: the seed-to-seed spread is the noise floor")
+    ap.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[],
+                    help="also train every variant with each of these seeds (comma-separated)")
     args = ap.parse_args()
 
     from mrisr.report.figures import learning_curves_figure
@@ -124,6 +160,8 @@ def main() -> None:
     variants = dict(VARIANTS)
     for seed in args.control_seed:
         variants[f"liif seed {seed}"] = {**VARIANTS["liif"], "seed": seed}
+    for seed in args.seeds:
+        variants.update({f"{label} seed {seed}": {**over, "seed": seed} for label, over in VARIANTS.items()})
     for label, over in variants.items():
         name = f"{cfg.name}_{label.replace('+', '_').replace(' ', '_')}"
         run = runs[label] = Path(args.runs) / name
@@ -162,6 +200,12 @@ def main() -> None:
               "`mrisr evaluate`; fg PSNR over the dilated foreground of the HR). The difference to plain LIIF is",
               "paired per image: mean with a BCa bootstrap 95% interval, two-sided Wilcoxon signed-rank p, and the",
               "number of images where the variant scores higher.", "", *paired_table(images)]
+    over_seeds = seed_table(images, cfg.seed)
+    if over_seeds:
+        lines += ["", "Over training runs (`--seeds`): each run's mean PSNR over all the images above; the difference",
+                  "to plain LIIF is taken between runs trained with the same seed. With a handful of seeds this is a",
+                  "spread, not a test: a module effect smaller than the seed-to-seed SD is not resolved.", "",
+                  *over_seeds]
     lines += ["", "Commands:", "", "```", *[f"mrisr {r['command']}" for r in rows], "```", "", "![curves](curves.png)"]
     if args.notes:
         lines += ["", Path(args.notes).read_text().strip()]
