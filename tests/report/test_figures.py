@@ -78,3 +78,14 @@ def test_learning_curves_png_size(tmp_path):
     path = figures.learning_curves_figure(tmp_path / "lc.png", [c, d], pub)
     with Image.open(path) as im:
         assert im.format == "PNG" and im.size == figures.CURVES_SIZE
+
+
+def test_learning_curves_stay_distinguishable_past_ten_runs(tmp_path, monkeypatch):
+    figs = []
+    monkeypatch.setattr(figures, "_save", lambda fig, path: figs.append(fig) or path)
+    curves = [Curve(f"run {i}", np.array([28.0, 29.0 + i / 100]), np.array([0.1, 0.2]), np.array([1.0, 2.0]), "x")
+              for i in range(12)]
+    figures.learning_curves_figure(tmp_path / "lc.png", curves)
+    for ax in figs[0].axes[:2]:
+        looks = [(line.get_color(), line.get_linestyle(), line.get_marker()) for line in ax.get_lines()]
+        assert len(looks) == 12 and len(set(looks)) == 12

@@ -291,21 +291,22 @@ def learning_curves_figure(
     FigureCanvasAgg(fig)
     ax_e, ax_h = fig.subplots(1, 2)
     fig.subplots_adjust(left=0.06, right=0.985, top=0.9, bottom=0.26, wspace=0.18)
-    colours = [f"C{i % 10}" for i in range(len(curves))]
-    for curve, colour in zip(curves, colours, strict=True):
+    # ten colours, then the next ten curves dashed, then dotted: no two curves look alike up to 30
+    styles = [(f"C{i % 10}", ("-o", "--s", ":^")[i // 10 % 3]) for i in range(len(curves))]
+    for curve, (colour, fmt) in zip(curves, styles, strict=True):
         if curve.epoch is not None:
             order = np.argsort(curve.epoch, kind="stable")
             ax_e.plot(
                 curve.epoch[order],
                 curve.val_psnr[order],
-                "-o",
+                fmt,
                 ms=3,
                 color=colour,
                 label=curve.label,
             )
         order = np.argsort(curve.hours, kind="stable")
         ax_h.plot(
-            curve.hours[order], curve.val_psnr[order], "-o", ms=3, color=colour, label=curve.label
+            curve.hours[order], curve.val_psnr[order], fmt, ms=3, color=colour, label=curve.label
         )
     markers = "sD^vP*X"
     for i, (name, (ep, v)) in enumerate((published or {}).items()):
