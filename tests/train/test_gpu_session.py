@@ -1,8 +1,9 @@
-"""scripts/gpu_session.py: step-time reading and the trimmed transport pack."""
+"""scripts/gpu_session.py: step-time reading, the one- or two-stage plan and the trimmed transport pack."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import tarfile
 
 import pytest
@@ -39,3 +40,26 @@ def test_pack_trims_checkpoints_to_ema_weights(gs, tiny_ixi, tiny_config, tmp_pa
     model, _ = load_model(tmp_path / "back" / name / "last.pt")  # still starts a later stage
     x = torch.rand(1, 1, 8, 8)
     assert model.upscale(x, (16, 16)).shape == (1, 1, 16, 16)
+
+
+@pytest.mark.parametrize("l2_fraction, stages", [(0.0, ["probe", "l1"]), (0.25, ["probe", "l1", "l2"])])
+def test_l2_fraction_zero_runs_one_stage(gs, tmp_path, monkeypatch, l2_fraction, stages):
+    calls = []
+
+    def fake_train(job, runs, sets, extra, log):  # writes what a finished run leaves: metrics and last.pt
+        name = next((s.split("=", 1)[1] for s in sets if s.startswith("name=")), gs._name(job))
+        kind = "probe" if runs.name == "probe" else "l2" if name.endswith("_l2") else "l1"
+        calls.append(kind)
+        run = runs / name
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "metrics.csv").write_text("step,wall_hours\n" + "".join(f"{10 * k},{k / 1000}\n" for k in range(1, 6)))
+        (run / "last.pt").write_bytes(b"")
+        return 0
+
+    monkeypatch.setattr(gs, "_train", fake_train)
+    args = argparse.Namespace(runs=str(tmp_path / "runs"), budget_minutes=5.0, jobs=["x2"], l2_fraction=l2_fraction,
+                              probe_minutes=0.01, margin=0.95, overhead_s=0.0, set=[])
+    gs.run(args)
+    info = json.loads((tmp_path / "runs" / "session.json").read_text())
+    assert calls == stages and info["done"]
+    assert ("steps_l2" in info["jobs"]["x2"]) == (l2_fraction > 0)
