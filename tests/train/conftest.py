@@ -57,3 +57,15 @@ def gs() -> ModuleType:
 def ablation() -> ModuleType:
     """``scripts/ablation.py``."""
     return load_script("ablation")
+
+
+@pytest.fixture(scope="module")
+def pg() -> ModuleType:
+    """``scripts/phase_gap.py``."""
+    return load_script("phase_gap")
+
+
+@pytest.fixture(scope="module")
+def sw() -> ModuleType:
+    """``scripts/ship_weights.py``."""
+    return load_script("ship_weights")

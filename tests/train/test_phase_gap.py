@@ -3,16 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
-
-from tests.train.conftest import load_script
 
 BLOCK_MEAN = {"kind": "kernel", "taps_h": [0.25] * 4, "start_h": 0, "start_w": 0}
-
-
-@pytest.fixture(scope="module")
-def pg():
-    return load_script("phase_gap")
 
 
 def test_shifted_pair_is_the_block_mean_of_the_shifted_image(pg):

@@ -2,15 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.train.conftest import load_script
-
-
-@pytest.fixture(scope="module")
-def sw():
-    return load_script("ship_weights")
-
 
 def test_data_line_names_each_stage_and_counts_the_images(sw, tiny_ixi):
     stored = {"mode": "stored", "pairs": [[4, 1]]}
