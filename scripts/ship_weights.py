@@ -165,25 +165,39 @@ def _stages(run: Path, parents: list[Path], gpu_runs: set[str] = frozenset()) ->
     for r in [*parents, run]:
         ck = load_checkpoint(r / "last.pt")
         out.append({"run": r.name, "metrics": r / "metrics.csv", **offset, "own_hours": float(ck["wall_hours"]),
-                    "device": "gpu" if r.name in gpu_runs else "cpu", "data": ck.get("config", {}).get("data", {})})
+                    "device": "gpu" if r.name in gpu_runs else "cpu", "data": ck.get("config", {}).get("data", {}),
+                    "render": ck.get("config", {}).get("render"), "aux": ck.get("config", {}).get("aux_data"),
+                    "aux_every": ck.get("config", {}).get("aux_every", 2)})
         offset = {"steps": offset["steps"] + ck["step"], "epochs": offset["epochs"] + float(ck["epoch"]),
                   "hours": offset["hours"] + float(ck["wall_hours"])}
     return out
 
 
-def _pairs_text(data: dict) -> str:
-    """How one stage made its training pairs, in words."""
+def _pairs_text(data: dict, render: dict | None = None) -> str:
+    """How one stage made its training pairs (and, with ``render``, its loss), in words."""
+    if render:
+        op = render.get("operator", {})
+        args = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in op.items() if k != "kind")
+        return (f"{_pairs_text(data)}, the loss through the known degradation of a {render.get('factor', 2)}x finer "
+                f"rendering ({op.get('kind', '?')}{f': {args}' if args else ''})")
     pairs = ", ".join(f"{a}→{b}" if b != 1 else f"x{a}" for a, b in data.get("pairs", []))
     mode = data.get("mode", "stored")
     if mode == "synthetic":
         s = data["pairs"][0][0]
         kind = (data.get("operator") or {}).get("kind", "?")
         q = {"floor": "truncated to 8 bits", "round": "rounded to 8 bits"}.get(data.get("quantise"), "not quantised")
-        return f"synthetic {pairs} pairs ({kind} operator, all {s * s} sampling phases, {q})"
+        src = int(data.get("synthetic_from", 1))
+        made = f" made from the x{src} images" if src != 1 else ""
+        return f"synthetic {pairs} pairs{made} ({kind} operator, all {s * s} sampling phases, {q})"
     if mode == "on_the_fly":
         lo, hi = data.get("scale_range", ("?", "?"))
         return f"HR degraded on the fly ({data.get('degradation')}, scales {lo}-{hi})"
     return f"stored {pairs} LR pairs"
+
+
+def _ordinal(n: int) -> str:
+    """2 -> 'second', 3 -> 'third', 7 -> '7th'."""
+    return {2: "second", 3: "third", 4: "fourth"}.get(n, f"{n}th")
 
 
 def _data_text(stages: list[dict], data_root: str) -> str:
@@ -195,7 +209,9 @@ def _data_text(stages: list[dict], data_root: str) -> str:
     n = len(list_images(Path(data_root) / split)) - int(last.get("holdout", 0))
     groups: list[tuple[str, list[int]]] = []
     for i, st in enumerate(stages, 1):
-        text = _pairs_text(st["data"])
+        text = _pairs_text(st["data"], st.get("render"))
+        if st.get("aux"):
+            text += f", and every {_ordinal(st.get('aux_every', 2))} batch {_pairs_text(st['aux'])}"
         if groups and groups[-1][0] == text:
             groups[-1][1].append(i)
         else:

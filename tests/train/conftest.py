@@ -32,6 +32,12 @@ def _tiny_config(root: Path, **over) -> dict:
     return cfg
 
 
+@pytest.fixture(scope="module")
+def ixi40(tmp_path_factory) -> Path:
+    """Like ``tiny_ixi`` with 40-px HR images: shifted x4 LR images are 9 px, room for an 8-px patch."""
+    return make_study_dataset(tmp_path_factory.mktemp("ixi40"), n=3, size=40, degradation="gaussian")
+
+
 @pytest.fixture()
 def tiny_config():
     """``tiny_config(root, **overrides)`` -> a small training config mapping."""

@@ -51,3 +51,11 @@ def test_dotted_overrides():
 def test_shipped_configs_validate(path):
     cfg = load_train_config(path)
     assert cfg.model.name == "liif" and cfg.steps > 0
+
+
+def test_null_optional_sections_stay_off_and_a_bad_one_names_its_key():
+    # `render: null` (or --set render=null) must switch the section off, not build its defaults
+    cfg = parse_train_config({**BASE, "render": None, "aux_data": None})
+    assert cfg.render is None and cfg.aux_data is None
+    with pytest.raises(ConfigError, match=re.escape("render.factor must be >= 2, got 1")):
+        parse_train_config({"data": {"root": "/d", "queries": 0}, "render": {"factor": 1}})

@@ -55,14 +55,6 @@ def _block_mean_config(root, s: int, **data):
                       lr_patch=8, queries=0, foreground_min=0.0, augment=False, **data)
 
 
-@pytest.fixture(scope="module")
-def ixi40(tmp_path_factory):
-    """Like ``tiny_ixi`` with 40-px HR images: shifted x4 LR images are 9 px, room for an 8-px patch."""
-    from tests.conftest import make_study_dataset
-
-    return make_study_dataset(tmp_path_factory.mktemp("ixi40"), n=3, size=40, degradation="gaussian")
-
-
 def test_synthetic_pairs_are_aligned_at_every_sampling_phase(ixi40):
     s = 4
     sampler = PatchSampler(_block_mean_config(ixi40, s), seed=0)
@@ -129,3 +121,21 @@ def test_a_patch_larger_than_the_lr_images_is_refused(tiny_ixi, data, side):
     with pytest.raises(ValueError, match=f"lr_patch {data['lr_patch']} is larger than the {side}-px LR images"):
         PatchSampler(DataConfig(root=str(tiny_ixi), **data), seed=0)
     PatchSampler(DataConfig(root=str(tiny_ixi), **{**data, "lr_patch": side}), seed=0)
+
+
+def test_synthetic_pairs_one_level_down_never_touch_the_hr_images(ixi40):
+    # synthetic_from: 2 treats the x2 images (20 px here) as HR: 2x pairs of 9 -> 18 px images, cut from them
+    cfg = DataConfig(root=str(ixi40), mode="synthetic", pairs=((2, 1),), synthetic_from=2, lr_patch=8,
+                     queries=0, operator={"kind": "gaussian", "sigma": 1.0}, quantise="floor", augment=False)
+    sampler = PatchSampler(cfg, seed=0)
+    names, x2 = load_stack(str(ixi40), "train", 2)
+    _, hr = load_stack(str(ixi40), "train", 1, names)
+    assert sampler.names == names and np.array_equal(sampler.stacks[1], x2) and set(sampler.stacks) == {1}
+    b = sampler.sample(0, 3, 8)
+    assert b.scale == 2 and b.lr.shape == (3, 1, 8, 8) and b.gt.shape == (3, 16 * 16, 1)
+    for patch in b.gt[..., 0].numpy().reshape(3, 16, 16):
+        assert any(np.array_equal(img[y : y + 16, x : x + 16], patch) for img in x2 for y in range(5) for x in range(5))
+        assert not any(np.array_equal(img[y : y + 16, x : x + 16], patch) for img in hr for y in range(25)
+                       for x in range(25))
+    with pytest.raises(ValueError, match="synthetic_from must be >= 1 and needs data.mode 'synthetic'"):
+        DataConfig(root=str(ixi40), synthetic_from=2)

@@ -15,3 +15,21 @@ def test_data_line_names_each_stage_and_counts_the_images(sw, tiny_ixi):
     assert "synthetic x4 pairs (kernel operator, all 16 sampling phases, truncated to 8 bits) (stage 4)" in text
     one = sw._data_text([{"data": {"mode": "stored", "pairs": [[4, 2]]}}], str(tiny_ixi))
     assert one == "IXI T2 mid-slices, `train` split (6 images), stored 4→2 LR pairs"
+
+
+def test_data_line_says_when_the_loss_went_through_an_operator(sw, tiny_ixi):
+    stored = {"mode": "stored", "pairs": [[4, 2]]}
+    render = {"factor": 2, "operator": {"kind": "gaussian", "sigma": 1.0, "bias": -0.5 / 255}, "margin": 2}
+    text = sw._data_text([{"data": stored}, {"data": stored, "render": render}], str(tiny_ixi))
+    assert text.endswith("stored 4→2 LR pairs (stage 1), then stored 4→2 LR pairs, the loss through the known "
+                         "degradation of a 2x finer rendering (gaussian: sigma 1, bias -0.001961) (stage 2)")
+
+
+def test_data_line_names_an_aux_source_made_one_level_down(sw, tiny_ixi):
+    stored = {"mode": "stored", "pairs": [[4, 2]]}
+    aux = {"mode": "synthetic", "pairs": [[4, 1]], "synthetic_from": 2, "operator": {"kind": "gaussian"},
+           "quantise": "floor"}
+    text = sw._data_text([{"data": stored, "render": {"operator": {"kind": "gaussian"}}, "aux": aux,
+                           "aux_every": 2}], str(tiny_ixi))
+    assert text.endswith("rendering (gaussian), and every second batch synthetic x4 pairs made from the x2 images "
+                         "(gaussian operator, all 16 sampling phases, truncated to 8 bits)")

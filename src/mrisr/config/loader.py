@@ -29,6 +29,8 @@ def _check(value: Any, tp: Any, key: str) -> Any:
     if tp is Any:
         return value
     if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in get_args(tp):
+            return None  # before any dataclass member, which would turn None into its defaults
         errors = []
         for arg in get_args(tp):
             if arg is type(None) and value is None:
@@ -39,6 +41,8 @@ def _check(value: Any, tp: Any, key: str) -> Any:
                 return _check(value, arg, key)
             except ConfigError as exc:
                 errors.append(str(exc))
+        if len(errors) == 1:  # an optional value that was given but is wrong: its own message names the key
+            raise ConfigError(errors[0])
         raise ConfigError(f"{key}: {value!r} does not match {tp}")
     if dataclasses.is_dataclass(tp):
         return from_dict(tp, value, prefix=key)

@@ -38,6 +38,9 @@ class DataConfig:
     degradation as the stored pairs, seen at all s*s sampling phases instead
     of one. ``quantise`` (``round``, ``floor`` or ``none``) is how synthetic LR
     images are brought to 8 bits.
+    ``synthetic_from: 2`` makes those pairs from the ``<split> x2`` images
+    instead of the HR images (pairs one level down: a 4x pair is then 32 -> 128
+    px), for a model that is to see no HR image, such as the off-domain model.
     ``holdout: N`` keeps N training images out of training (the same N for
     every run and seed, see :func:`mrisr.train.data.holdout_names`) and
     validates on them as well, for comparisons that 6 val images cannot resolve.
@@ -60,12 +63,16 @@ class DataConfig:
     holdout: int = 0
     operator: dict | None = None
     quantise: str = "round"
+    synthetic_from: int = 1
 
     def __post_init__(self) -> None:
         if self.mode not in ("stored", "on_the_fly", "synthetic"):
             raise ValueError(f"data.mode must be 'stored', 'on_the_fly' or 'synthetic', got {self.mode!r}")
         if self.quantise not in QUANTISE:
             raise ValueError(f"data.quantise must be one of {list(QUANTISE)}, got {self.quantise!r}")
+        if self.synthetic_from < 1 or (self.synthetic_from != 1 and self.mode != "synthetic"):
+            raise ValueError(f"data.synthetic_from must be >= 1 and needs data.mode 'synthetic', got "
+                             f"{self.synthetic_from} with mode {self.mode!r}")
         if self.mode == "synthetic":
             if not self.operator:
                 raise ValueError("data.mode 'synthetic' needs data.operator (e.g. {kind: kernel, taps_h: [...]})")
@@ -106,6 +113,36 @@ class OptimConfig:
 
 
 @dataclass(frozen=True)
+class RenderConfig:
+    """Train through a known degradation instead of on the target grid itself.
+
+    The model renders each target patch on a grid ``factor`` times finer, the
+    ``operator`` (a :func:`mrisr.classical.operators.make_operator` spec from
+    that fine grid to the target grid, its ``bias`` included) degrades the
+    rendering, and the loss compares the result with the target, leaving out
+    ``margin`` target pixels at each patch edge, where the operator's support
+    reaches past the rendered patch. With ``data.pairs: [[4, 2]]`` and IXI's
+    documented 2x operator (``{kind: gaussian, sigma: 1.0, bias: -0.5/255}``)
+    the off-domain model learns to render 64 -> 256 from 64 -> 128 pairs only:
+    no 256-px image is used, but the rendering is asked to be one whose known
+    2x degradation is the stored 128-px image, rather than that blurred image
+    itself.
+    """
+
+    factor: int = 2
+    operator: dict = field(default_factory=lambda: {"kind": "gaussian", "sigma": 1.0})
+    margin: int = 2
+
+    def __post_init__(self) -> None:
+        if self.factor < 2:
+            raise ValueError(f"render.factor must be >= 2, got {self.factor}")
+        if self.margin < 0:
+            raise ValueError(f"render.margin must be >= 0, got {self.margin}")
+        if not isinstance(self.operator, dict) or "kind" not in self.operator:
+            raise ValueError(f"render.operator must be a mapping with 'kind', got {self.operator!r}")
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """A whole training run.
 
@@ -119,6 +156,11 @@ class TrainConfig:
     and caps numpy's BLAS threads while the run trains.
     ``loss`` is ``l1`` (mean absolute error, the LIIF default) or ``l2`` (mean
     squared error, the quantity PSNR measures; e.g. for a last stage).
+    ``render`` (a :class:`RenderConfig`) computes that loss through a known
+    degradation of a finer rendering; it needs ``data.queries: 0`` (whole
+    target patches). ``aux_data`` (a second :class:`DataConfig`) supplies every
+    ``aux_every``-th batch, trained on its targets directly (never through
+    ``render``); validation and epochs follow ``data``.
     """
 
     data: DataConfig
@@ -139,11 +181,22 @@ class TrainConfig:
     threads: int | None = None
     init: str | None = None
     loss: str = "l1"
+    render: RenderConfig | None = None
+    aux_data: DataConfig | None = None
+    aux_every: int = 2
 
     def __post_init__(self) -> None:
         if self.loss not in ("l1", "l2"):
             raise ValueError(f"loss must be l1 or l2, got {self.loss!r}")
-        for k in ("steps", "batch_size", "val_every", "ckpt_every", "log_every"):
+        if self.render is not None:
+            if self.data.queries != 0:
+                raise ValueError(f"render needs whole target patches (data.queries: 0), got {self.data.queries}")
+            if self.data.mode == "on_the_fly":
+                raise ValueError("render needs integer-scale pairs (data.mode 'stored' or 'synthetic')")
+            side = min(self.data.lr_patch * (a // b) for a, b in self.data.pairs)
+            if 2 * self.render.margin >= side:
+                raise ValueError(f"render.margin {self.render.margin} leaves nothing of a {side}-px target patch")
+        for k in ("steps", "batch_size", "val_every", "ckpt_every", "log_every", "aux_every"):
             if getattr(self, k) < 1:
                 raise ValueError(f"{k} must be >= 1, got {getattr(self, k)}")
         if self.ema is not None and not 0.0 < self.ema < 1.0:

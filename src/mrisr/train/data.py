@@ -96,10 +96,11 @@ class PatchSampler:
     def __init__(self, cfg: DataConfig, *, seed: int = 0, rank: int = 0) -> None:
         self.cfg, self.seed, self.rank = cfg, seed, rank
         names = None
+        src = cfg.synthetic_from  # the folder the sampler treats as HR: 1 (HR) or a coarser one
         if cfg.holdout:
             held = set(holdout_names(cfg.root, cfg.train_split, cfg.holdout))
-            names = [p.name for p in list_images(_folder(cfg.root, cfg.train_split, 1)) if p.name not in held]
-        names, hr = load_stack(cfg.root, cfg.train_split, 1, names)
+            names = [p.name for p in list_images(_folder(cfg.root, cfg.train_split, src)) if p.name not in held]
+        names, hr = load_stack(cfg.root, cfg.train_split, src, names)
         self.names = names
         self.stacks: dict[int, np.ndarray] = {1: hr}
         self._operators: dict = {}
@@ -122,7 +123,7 @@ class PatchSampler:
         else:
             side = int(min(self.stacks[1].shape[1:]) // d.scale_range[1])
         if p > side:
-            raise ValueError(f"{_folder(d.root, d.train_split, 1)}: data.lr_patch {p} is larger than the "
+            raise ValueError(f"{_folder(d.root, d.train_split, d.synthetic_from)}: data.lr_patch {p} is larger than the "
                              f"{side}-px LR images it is cut from in data.mode {d.mode!r}")
 
     def __len__(self) -> int:

@@ -34,6 +34,7 @@ from mrisr.models.checkpoint import load_checkpoint, save_checkpoint
 from mrisr.models.registry import make_model
 from mrisr.train.config import TrainConfig
 from mrisr.train.data import PatchSampler, holdout_names, load_stack
+from mrisr.train.render import RenderedLoss
 
 logger = logging.getLogger(__name__)
 
@@ -332,6 +333,7 @@ def _train(cfg: TrainConfig, run_dir: Path, *, resume: bool, device: str | None,
         raise InputError("run folder already holds a checkpoint; use --resume or another --name", run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     sampler = PatchSampler(cfg.data, seed=cfg.seed, rank=rank)
+    aux = PatchSampler(cfg.aux_data, seed=cfg.seed + 1, rank=rank) if cfg.aux_data else None
     run = Run(cfg, run_dir, dev, rank=rank, world=world)
     run.n_train = len(sampler)
     if resume:
@@ -359,13 +361,18 @@ def _train(cfg: TrainConfig, run_dir: Path, *, resume: bool, device: str | None,
     last_val: dict[str, float] = {}
     run.model.train()
     call_start = run.wall
+    rendered = RenderedLoss(cfg.render) if cfg.render else None
     while run.step < end:
         t0 = time.perf_counter()
-        batch = sampler.sample(run.step, cfg.batch_size, sampler.patch_size(run.step, cfg.steps)).to(dev)
+        src = aux if aux is not None and run.step % cfg.aux_every == cfg.aux_every - 1 else sampler
+        batch = src.sample(run.step, cfg.batch_size, src.patch_size(run.step, cfg.steps)).to(dev)
         with torch.autocast(dev.type, dtype=torch.bfloat16 if use_bf16 else torch.float16,
                             enabled=use_amp or use_bf16):
-            pred = run.net(batch.lr, batch.coord, batch.cell)
-            loss = LOSSES[cfg.loss](pred.float(), batch.gt)
+            if rendered is not None and src is sampler:
+                pred, gt = rendered(run.net, batch.lr, batch.gt, batch.scale)
+            else:
+                pred, gt = run.net(batch.lr, batch.coord, batch.cell), batch.gt
+            loss = LOSSES[cfg.loss](pred.float(), gt)
         run.opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         if cfg.optim.grad_clip:
