@@ -33,8 +33,6 @@ def _check(value: Any, tp: Any, key: str) -> Any:
             return None  # before any dataclass member, which would turn None into its defaults
         errors = []
         for arg in get_args(tp):
-            if arg is type(None) and value is None:
-                return None
             if arg is type(None):
                 continue
             try:
