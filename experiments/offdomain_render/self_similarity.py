@@ -18,8 +18,7 @@ import argparse
 import numpy as np
 
 from mrisr.classical.kernel import estimate_kernel
-from mrisr.classical.operators import gaussian_matrix, make_operator, taps_matrix
-from mrisr.data.degrade import _area_matrix
+from mrisr.classical.operators import make_operator
 from mrisr.methods import make_method
 from mrisr.metrics import psnr
 from mrisr.train.data import load_stack, quantise
@@ -38,16 +37,17 @@ def main() -> None:
           f"{100 * k.exact:.1f} % of pixels exact")
     print("   rows   ", np.round(k.taps_h, 4).tolist())
     print("   columns", np.round(k.taps_w, 4).tolist())
-    n = 128
-    comp = taps_matrix(n // 2, n // 4, k.taps_h, start=k.start) @ _area_matrix(n, n // 2) @ gaussian_matrix(n, 1.0)
-    gauss = make_operator({"kind": "gaussian", "sigma": 1.0}, (n, n), (n // 4, n // 4)).rh
+    n, gauss_spec = 128, {"kind": "gaussian", "sigma": 1.0}
+    ixi2x = make_operator(gauss_spec, (n, n), (n // 2, n // 2))  # 128 -> 64, as IXI's 2x operator
+    comp = k.operator((n // 2, n // 2), (n // 4, n // 4)).rh @ ixi2x.rh  # then the fitted kernel: 128 -> 32
+    gauss = make_operator(gauss_spec, (n, n), (n // 4, n // 4)).rh
     i = n // 8
     print(f"2. 128 -> 32, row {i}: IXI 2x operator then the fitted kernel vs gaussian(sigma 1) + 4x4 mean: "
           f"max tap difference {np.abs(comp[i] - gauss[i]).max():.4f} (largest tap {gauss[i].max():.4f})")
     vn, hr = load_stack(args.data, "val", 1)
     _, x2 = load_stack(args.data, "val", 2, vn)
     _, x4 = load_stack(args.data, "val", 4, vn)
-    op = make_operator({"kind": "gaussian", "sigma": 1.0}, x2.shape[1:], (x2.shape[1] // 4, x2.shape[2] // 4))
+    op = make_operator(gauss_spec, x2.shape[1:], (x2.shape[1] // 4, x2.shape[2] // 4))
     y32 = quantise(op.forward(x2.astype(np.float64)), "floor")
     bic, liif = make_method("bicubic", scale=4), make_method("liif-x4", scale=4)
 
