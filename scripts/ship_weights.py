@@ -164,10 +164,10 @@ def _stages(run: Path, parents: list[Path], gpu_runs: set[str] = frozenset()) ->
     out, offset = [], {"steps": 0, "epochs": 0.0, "hours": 0.0}
     for r in [*parents, run]:
         ck = load_checkpoint(r / "last.pt")
+        cfg = ck.get("config", {})
         out.append({"run": r.name, "metrics": r / "metrics.csv", **offset, "own_hours": float(ck["wall_hours"]),
-                    "device": "gpu" if r.name in gpu_runs else "cpu", "data": ck.get("config", {}).get("data", {}),
-                    "render": ck.get("config", {}).get("render"), "aux": ck.get("config", {}).get("aux_data"),
-                    "aux_every": ck.get("config", {}).get("aux_every", 2)})
+                    "device": "gpu" if r.name in gpu_runs else "cpu", "data": cfg.get("data", {}),
+                    "render": cfg.get("render"), "aux": cfg.get("aux_data"), "aux_every": cfg.get("aux_every", 2)})
         offset = {"steps": offset["steps"] + ck["step"], "epochs": offset["epochs"] + float(ck["epoch"]),
                   "hours": offset["hours"] + float(ck["wall_hours"])}
     return out
