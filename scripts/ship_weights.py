@@ -211,7 +211,9 @@ def _data_text(stages: list[dict], data_root: str) -> str:
     for i, st in enumerate(stages, 1):
         text = _pairs_text(st["data"], st.get("render"))
         if st.get("aux"):
-            text += f", and every {_ordinal(st.get('aux_every', 2))} batch {_pairs_text(st['aux'])}"
+            aux = st["aux"]
+            where = f" from `{aux['root']}`" if aux.get("root") not in (None, st["data"].get("root")) else ""
+            text += f", and every {_ordinal(st.get('aux_every', 2))} batch {_pairs_text(aux)}{where}"
         if groups and groups[-1][0] == text:
             groups[-1][1].append(i)
         else:

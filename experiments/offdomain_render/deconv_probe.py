@@ -2,7 +2,7 @@
 
 For each val image the model renders the 128-px grid it was trained on (y) and the 256-px grid (x0); the
 estimate is ``argmin_x ||D x + b - y||^2 + mu ||x - x0||^2`` with IXI's 2x operator D (Gaussian sigma 1,
-2x2 mean, floor bias b = -0.5/255), solved exactly (``SeparableOperator.solve_normal``). ``mu`` is swept on
+2x2 mean, floor bias b = -0.5/255), solved exactly (``SeparableOperator.fit_towards``). ``mu`` is swept on
 val, so the best row is an optimistic reference, not a method.
 
     python experiments/offdomain_render/deconv_probe.py --weights src/mrisr/weights/liif_smam_eem_offdomain.safetensors
@@ -19,6 +19,12 @@ from mrisr.classical.operators import make_operator
 from mrisr.metrics import psnr
 from mrisr.models.checkpoint import load_model
 from mrisr.train.data import load_stack
+
+
+def sweep(op, y: np.ndarray, x0: np.ndarray, hr: np.ndarray, mus: list[float]) -> list[tuple[float, float]]:
+    """``(mu, mean PSNR against hr)`` of ``op.fit_towards(y, x0, mu)``, clipped to [0, 1], for each ``mu``."""
+    return [(mu, float(np.mean([psnr(np.clip(op.fit_towards(a, b, mu), 0, 1), h)
+                                for a, b, h in zip(y, x0, hr, strict=True)]))) for mu in mus]
 
 
 def main() -> None:
@@ -40,9 +46,8 @@ def main() -> None:
     print(f"{len(names)} {args.split} images; PSNR (dB) at 64 -> 256")
     print(f"  model at 256 px:            {np.mean([psnr(x0[i], hr[i]) for i in range(len(hr))]):.3f}")
     print(f"  model at 128 px vs x2:      {np.mean([psnr(y[i], x2[i]) for i in range(len(hr))]):.3f}")
-    for mu in (float(m) for m in args.mu.split(",")):
-        est = [np.clip(op.solve_normal(op.adjoint(y[i] - op.bias) + mu * x0[i], mu), 0, 1) for i in range(len(hr))]
-        print(f"  deconvolved, mu = {mu:<8g}  {np.mean([psnr(e, hr[i]) for i, e in enumerate(est)]):.3f}")
+    for mu, value in sweep(op, y, x0, hr, [float(m) for m in args.mu.split(",")]):
+        print(f"  deconvolved, mu = {mu:<8g}  {value:.3f}")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,21 @@ def test_solve_normal_is_exact(rng):
     assert np.isclose(op.norm_sq, np.linalg.norm(np.kron(op.rh, op.rw), 2) ** 2)
 
 
+def test_fit_towards_explains_the_data_and_stays_near_the_prior(rng):
+    op = gaussian_operator((16, 12), (8, 6), sigma=1.0, bias=-0.01)
+    x_true, x0 = rng.random((16, 12)), rng.random((16, 12))
+    y = op.forward(x_true) + op.bias
+    for mu in (1e-6, 0.1, 1e3):  # stationary point of the objective
+        x = op.fit_towards(y, x0, mu)
+        np.testing.assert_allclose(op.adjoint(op.forward(x) + op.bias - y) + mu * (x - x0), 0, atol=1e-9)
+    tight = op.fit_towards(y, x0, 1e-6)
+    np.testing.assert_allclose(op.forward(tight) + op.bias, y, atol=1e-5)  # small mu: consistent with y
+    # ... and, of the consistent images, it is the one nearest x0: the change lies in the row space of D
+    dx = tight - x0
+    np.testing.assert_allclose(op.solve_normal(op.adjoint(op.forward(dx)), 1e-9), dx, atol=1e-4)
+    np.testing.assert_allclose(op.fit_towards(y, x0, 1e6), x0, atol=1e-5)  # large mu: the prior
+
+
 def test_taps_matrix_centred_box_is_block_mean():
     m = taps_matrix(8, 4, np.array([0.5, 0.5]))
     np.testing.assert_allclose(m @ np.arange(8.0), [0.5, 2.5, 4.5, 6.5])

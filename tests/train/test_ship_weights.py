@@ -33,3 +33,12 @@ def test_data_line_names_an_aux_source_made_one_level_down(sw, tiny_ixi):
                            "aux_every": 2}], str(tiny_ixi))
     assert text.endswith("rendering (gaussian), and every second batch synthetic x4 pairs made from the x2 images "
                          "(gaussian operator, all 16 sampling phases, truncated to 8 bits)")
+
+
+def test_data_line_names_an_aux_source_with_its_own_root(sw, tiny_ixi):
+    stored = {"root": "data", "mode": "stored", "pairs": [[4, 2]]}
+    teacher = {"root": "runs/teacher", "mode": "stored", "pairs": [[4, 1]]}
+    text = sw._data_text([{"data": stored, "aux": teacher, "aux_every": 2}], str(tiny_ixi))
+    assert text.endswith("stored 4→2 LR pairs, and every second batch stored x4 LR pairs from `runs/teacher`")
+    same = sw._data_text([{"data": stored, "aux": {**teacher, "root": "data"}, "aux_every": 2}], str(tiny_ixi))
+    assert same.endswith("every second batch stored x4 LR pairs")  # the main root is not repeated

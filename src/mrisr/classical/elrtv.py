@@ -323,8 +323,7 @@ def _initial(y: np.ndarray, op: SeparableOperator, cfg: ELRTVConfig, out_shape: 
     bic = resize(y, out_shape, kernel="bicubic", antialias=False).astype(np.float64)
     if cfg.init == "bicubic":
         return bic
-    eps = cfg.init_eps
-    return op.solve_normal(op.adjoint(y - op.bias) + eps * bic, eps)
+    return op.fit_towards(y, bic, cfg.init_eps)
 
 
 def back_project(x: np.ndarray, y: np.ndarray, op: SeparableOperator, *, iters: int, step: float) -> np.ndarray:

@@ -118,6 +118,14 @@ class SeparableOperator:
         denom = (np.outer(lh, lw) + shift).astype(dt)
         return qh @ ((qh.T @ b @ qw) / denom) @ qw.T
 
+    def fit_towards(self, y: np.ndarray, x0: np.ndarray, mu: float) -> np.ndarray:
+        """``argmin_x ||D x + bias - y||^2 + mu ||x - x0||^2``, solved exactly.
+
+        The image nearest ``x0`` that explains the LR image ``y``: a small ``mu``
+        enforces the data (data consistency), a large one keeps ``x0``.
+        """
+        return self.solve_normal(self.adjoint(y - self.bias) + mu * x0, mu)
+
     def compose(self, up_h: np.ndarray, up_w: np.ndarray, *, name: str | None = None) -> SeparableOperator:
         """The operator ``x_mid -> D(U_h x_mid U_w^T)`` on a coarser grid."""
         return SeparableOperator(

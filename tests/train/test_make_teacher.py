@@ -1,0 +1,58 @@
+"""scripts/make_teacher.py: the output is a stored-pair data root whose HR side is the method's rendering."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mrisr.data.io import read_image
+from mrisr.train.config import parse_train_config
+from mrisr.train.data import PatchSampler, load_stack
+from tests.train.conftest import load_script
+
+
+@pytest.fixture(scope="module")
+def mt():
+    return load_script("make_teacher")
+
+
+def _ramp(lr: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A stand-in model: nearest-neighbour upscale times a ramp (not a resize of the HR, not constant)."""
+    s = shape[0] // lr.shape[0]
+    return np.kron(lr, np.ones((s, s))) * np.linspace(0.5, 1.0, shape[1])[None, :]
+
+
+def test_teacher_root_holds_the_renderings_and_the_lr_files(mt, tiny_ixi, tmp_path, tiny_config):
+    out = tmp_path / "teacher root"  # a space, as in the study's folder names
+    assert mt.make_teacher(_ramp, tiny_ixi, out, scale=4, progress=False) == 6
+    names, lr = load_stack(str(tiny_ixi), "train", 4)
+    t_names, t_lr = load_stack(str(out), "train", 4)
+    _, t_hr = load_stack(str(out), "train", 1, t_names)
+    assert t_names == names
+    np.testing.assert_array_equal(t_lr, lr)  # the LR side is the original files
+    want = np.stack([_ramp(x, (4 * x.shape[0], 4 * x.shape[1])) for x in lr])
+    assert t_hr.shape == want.shape
+    np.testing.assert_allclose(t_hr, want, atol=0.51 / 65535)  # 16-bit PNG: rounding only
+    # not the real HR images: the teacher replaces them
+    _, real_hr = load_stack(str(tiny_ixi), "train", 1, names)
+    assert np.abs(t_hr - real_hr[:, : t_hr.shape[1], : t_hr.shape[2]]).max() > 0.05
+    # usable as training data
+    data = {**tiny_config(out)["data"], "pairs": [[4, 1]]}
+    cfg = parse_train_config(tiny_config(tiny_ixi, data=data))
+    assert len(PatchSampler(cfg.data, seed=0)) == 6
+
+
+def test_rerun_keeps_written_images_and_repairs_missing_links(mt, tiny_ixi, tmp_path):
+    out = tmp_path / "t"
+    mt.make_teacher(_ramp, tiny_ixi, out, scale=2, progress=False)
+    first = sorted((out / "train").iterdir())[0]
+    before = read_image(first)
+    link = out / "train x2" / first.name
+    link.unlink()  # as if interrupted between the image and its link
+
+    def other(lr, shape):
+        return _ramp(lr, shape) * 0.5
+
+    assert mt.make_teacher(other, tiny_ixi, out, scale=2, progress=False) == 0  # nothing re-rendered
+    np.testing.assert_array_equal(read_image(first), before)
+    assert link.is_symlink() and link.resolve() == (tiny_ixi / "train x2" / first.name).resolve()
