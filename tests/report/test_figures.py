@@ -89,3 +89,18 @@ def test_learning_curves_stay_distinguishable_past_ten_runs(tmp_path, monkeypatc
     for ax in figs[0].axes[:2]:
         looks = [(line.get_color(), line.get_linestyle(), line.get_marker()) for line in ax.get_lines()]
         assert len(looks) == 12 and len(set(looks)) == 12
+
+
+def test_learning_curve_legend_clears_the_axis_labels(tmp_path, monkeypatch):
+    figs = []
+    monkeypatch.setattr(figures, "_save", lambda fig, path: figs.append(fig) or path)
+    for n in (2, 15):  # one legend row, and the five rows of a seven-stage model card
+        curves = [Curve(f"a rather long run name {i} (x4, CPU)", np.array([28.0, 29.0]), np.array([0.1, 0.2]),
+                        np.array([1.0, 2.0]), "x") for i in range(n)]
+        figures.learning_curves_figure(tmp_path / "lc.png", curves)
+        fig = figs[-1]
+        renderer = fig.canvas.get_renderer()
+        legend_top = fig.legends[0].get_window_extent(renderer).y1
+        for ax in fig.axes[:2]:
+            label = ax.xaxis.get_tightbbox(renderer)  # tick labels and axis label
+            assert label.y0 > legend_top, n
