@@ -32,18 +32,21 @@ def make_teacher(
     *,
     split: str = "train",
     scale: int = 4,
+    limit: int | None = None,
     progress: bool = True,
 ) -> int:
     """Write ``method``'s renderings of ``<data>/<split> x<scale>`` as the HR side of a stored-pair root ``out``.
 
-    Returns the number of images rendered in this call (those already present are skipped).
+    Only the first ``limit`` images (by name) when given. Returns the number of images rendered in this call
+    (those already present are skipped).
     """
     src = lr_folder(data, split, scale)
     hr_dir, lr_dir = Path(out) / split, lr_folder(out, split, scale)
     hr_dir.mkdir(parents=True, exist_ok=True)
     lr_dir.mkdir(parents=True, exist_ok=True)
     done = 0
-    for path in tqdm(list_images(src), desc="teacher", unit="image", disable=not progress):
+    files = list_images(src)[:limit]
+    for path in tqdm(files, desc="teacher", unit="image", disable=not progress):
         if not (hr_dir / path.name).exists():
             lr = read_image(path)
             write_image(hr_dir / path.name, method(lr, (lr.shape[0] * scale, lr.shape[1] * scale)), bits=16)
@@ -60,11 +63,12 @@ def main() -> None:
     ap.add_argument("--split", default="train")
     ap.add_argument("--scale", type=int, default=4)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--limit", type=int, help="only the first N images, by name")
     args = ap.parse_args()
     from mrisr.models.method import LIIFMethod
 
     method = LIIFMethod(args.weights, self_ensemble=True, batch_size=2)
-    make_teacher(method, args.data, args.out, split=args.split, scale=args.scale)
+    make_teacher(method, args.data, args.out, split=args.split, scale=args.scale, limit=args.limit)
 
 
 if __name__ == "__main__":

@@ -56,3 +56,10 @@ def test_rerun_keeps_written_images_and_repairs_missing_links(mt, tiny_ixi, tmp_
     assert mt.make_teacher(other, tiny_ixi, out, scale=2, progress=False) == 0  # nothing re-rendered
     np.testing.assert_array_equal(read_image(first), before)
     assert link.is_symlink() and link.resolve() == (tiny_ixi / "train x2" / first.name).resolve()
+
+
+def test_limit_takes_the_first_images_by_name(mt, tiny_ixi, tmp_path):
+    assert mt.make_teacher(_ramp, tiny_ixi, tmp_path / "t", scale=4, limit=2, progress=False) == 2
+    names = [p.name for p in sorted((tiny_ixi / "train x4").iterdir())][:2]
+    assert sorted(p.name for p in (tmp_path / "t" / "train").iterdir()) == names
+    assert sorted(p.name for p in (tmp_path / "t" / "train x4").iterdir()) == names
