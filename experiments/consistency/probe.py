@@ -11,9 +11,8 @@ best row is an optimistic reference.
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import torch
@@ -24,14 +23,8 @@ from mrisr.metrics import psnr
 from mrisr.models.checkpoint import load_model
 from mrisr.train.data import load_stack
 
-
-def _deconv_probe() -> ModuleType:
-    """``experiments/offdomain_render/deconv_probe.py`` (its mu sweep is the same solve, with other data)."""
-    path = Path(__file__).resolve().parents[1] / "offdomain_render" / "deconv_probe.py"
-    spec = importlib.util.spec_from_file_location("deconv_probe", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "offdomain_render"))
+from deconv_probe import IXI_X2, sweep  # noqa: E402  (the same solve and operator, other data)
 
 
 def main() -> None:
@@ -45,7 +38,7 @@ def main() -> None:
     names, hr = load_stack(args.data, "val", 1)
     _, lr = load_stack(args.data, "val", args.scale, names)
     if args.scale == 2:
-        op = make_operator({"kind": "gaussian", "sigma": 1.0, "bias": -0.5 / 255}, hr.shape[1:], lr.shape[1:])
+        op = make_operator(IXI_X2, hr.shape[1:], lr.shape[1:])
     else:
         tn, thr = load_stack(args.data, "train", 1)
         _, tlr = load_stack(args.data, "train", args.scale, tn)
@@ -59,7 +52,7 @@ def main() -> None:
     sr_res = np.sqrt(np.mean([(op.forward(x) + op.bias - y) ** 2 for x, y in zip(x0, lr, strict=True)])) * 255
     print(f"LR residual RMS (grey levels): HR {hr_res:.3f}, model {sr_res:.3f}")
     print(f"model: {np.mean([psnr(x0[i], hr[i]) for i in range(len(hr))]):.3f} dB")
-    for mu, value in _deconv_probe().sweep(op, lr, x0, hr, [float(m) for m in args.mu.split(",")]):
+    for mu, value in sweep(op, lr, x0, hr, [float(m) for m in args.mu.split(",")]):
         print(f"  mu = {mu:<6g} {value:.3f} dB")
 
 

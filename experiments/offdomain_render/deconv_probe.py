@@ -20,6 +20,9 @@ from mrisr.metrics import psnr
 from mrisr.models.checkpoint import load_model
 from mrisr.train.data import load_stack
 
+#: IXI's documented 2x operator (REFERENCE.md): Gaussian sigma 1, 2x2 mean, floor to 8 bits
+IXI_X2 = {"kind": "gaussian", "sigma": 1.0, "bias": -0.5 / 255}
+
 
 def sweep(op, y: np.ndarray, x0: np.ndarray, hr: np.ndarray, mus: list[float]) -> list[tuple[float, float]]:
     """``(mu, mean PSNR against hr)`` of ``op.fit_towards(y, x0, mu)``, clipped to [0, 1], for each ``mu``."""
@@ -42,7 +45,7 @@ def main() -> None:
     with torch.no_grad():
         x0 = model.upscale(lr, hr.shape[1:]).clamp(0, 1)[:, 0].double().numpy()
         y = model.upscale(lr, x2.shape[1:]).clamp(0, 1)[:, 0].double().numpy()
-    op = make_operator({"kind": "gaussian", "sigma": 1.0, "bias": -0.5 / 255}, hr.shape[1:], x2.shape[1:])
+    op = make_operator(IXI_X2, hr.shape[1:], x2.shape[1:])
     print(f"{len(names)} {args.split} images; PSNR (dB) at 64 -> 256")
     print(f"  model at 256 px:            {np.mean([psnr(x0[i], hr[i]) for i in range(len(hr))]):.3f}")
     print(f"  model at 128 px vs x2:      {np.mean([psnr(y[i], x2[i]) for i in range(len(hr))]):.3f}")

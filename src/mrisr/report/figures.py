@@ -339,7 +339,7 @@ def learning_curves_figure(
         legend = fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=3, frameon=False)
         # raise the panels above the legend, however many rows it has (tick labels + axis label: ~0.12)
         height = legend.get_window_extent(fig.canvas.get_renderer()).height / fig.bbox.height
-        fig.subplots_adjust(bottom=min(0.7, max(0.26, height + 0.13)))
+        fig.subplots_adjust(bottom=min(0.7, max(fig.subplotpars.bottom, height + 0.13)))
     ax_e.set_title("validation PSNR by epoch", fontsize=10)
     ax_h.set_title("validation PSNR by training time", fontsize=10)
     return _save(fig, path)
