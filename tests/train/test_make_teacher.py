@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -63,3 +65,35 @@ def test_limit_takes_the_first_images_by_name(mt, tiny_ixi, tmp_path):
     names = [p.name for p in sorted((tiny_ixi / "train x4").iterdir())][:2]
     assert sorted(p.name for p in (tmp_path / "t" / "train").iterdir()) == names
     assert sorted(p.name for p in (tmp_path / "t" / "train x4").iterdir()) == names
+
+
+def test_from_scale_renders_the_finer_lr_and_pairs_it_with_the_coarser(mt, tiny_ixi, tmp_path):
+    out = tmp_path / "t"
+    assert mt.make_teacher(_ramp, tiny_ixi, out, scale=4, from_scale=2, progress=False) == 6
+    names, x2 = load_stack(str(tiny_ixi), "train", 2)
+    _, x4 = load_stack(str(tiny_ixi), "train", 4, names)
+    _, t_hr = load_stack(str(out), "train", 1, names)
+    _, t_lr = load_stack(str(out), "train", 4, names)
+    np.testing.assert_array_equal(t_lr, x4)  # the pairs' LR side: the 4x files
+    want = np.stack([_ramp(x, (2 * x.shape[0], 2 * x.shape[1])) for x in x2])  # rendered from the 2x files
+    np.testing.assert_allclose(t_hr, want, atol=0.51 / 65535)
+    assert not (out / "train x2").exists()
+
+
+def test_broken_link_is_replaced(mt, tiny_ixi, tmp_path):
+    out = tmp_path / "t"
+    mt.make_teacher(_ramp, tiny_ixi, out, scale=4, limit=1, progress=False)
+    link = next((out / "train x4").iterdir())
+    link.unlink()
+    link.symlink_to(tmp_path / "moved away" / link.name)  # dangling, as after the data moved
+    mt.make_teacher(_ramp, tiny_ixi, out, scale=4, limit=1, progress=False)
+    assert link.resolve() == (tiny_ixi / "train x4" / link.name).resolve() and link.exists()
+
+
+def test_from_scale_needs_the_matching_lr_files(mt, tiny_ixi, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(tiny_ixi, data)  # the fixture is shared: damage a copy
+    (data / "train x4" / sorted(p.name for p in (data / "train x4").iterdir())[0]).unlink()
+    with pytest.raises(FileNotFoundError, match="train x4"):
+        mt.make_teacher(_ramp, data, tmp_path / "t", scale=4, from_scale=2, progress=False)
+    assert not (tmp_path / "t").exists()  # nothing written
