@@ -81,9 +81,12 @@ def main() -> None:
     args = ap.parse_args()
     from mrisr.models.method import LIIFMethod
 
-    method = LIIFMethod(args.weights, self_ensemble=not args.single_pass, batch_size=2)
-    make_teacher(method, args.data, args.out, split=args.split, scale=args.scale,
-                 from_scale=args.from_scale, limit=args.limit)
+    try:
+        method = LIIFMethod(args.weights, self_ensemble=not args.single_pass, batch_size=2)
+        make_teacher(method, args.data, args.out, split=args.split, scale=args.scale,
+                     from_scale=args.from_scale, limit=args.limit)
+    except (OSError, ValueError) as e:  # missing folders or files, unreadable weights: one line, no traceback
+        raise SystemExit(f"make_teacher: error: {e}") from None
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -97,3 +98,13 @@ def test_from_scale_needs_the_matching_lr_files(mt, tiny_ixi, tmp_path):
     with pytest.raises(FileNotFoundError, match="train x4"):
         mt.make_teacher(_ramp, data, tmp_path / "t", scale=4, from_scale=2, progress=False)
     assert not (tmp_path / "t").exists()  # nothing written
+
+
+def test_cli_reports_a_missing_data_folder_in_one_line(mt, tmp_path, monkeypatch, capsys):
+    weights = str(Path(__file__).resolve().parents[2] / "src/mrisr/weights/liif_smam_eem_offdomain.safetensors")
+    monkeypatch.setattr("sys.argv", ["make_teacher.py", "--weights", weights, "--data", str(tmp_path / "none"),
+                                     "--out", str(tmp_path / "t")])
+    with pytest.raises(SystemExit) as e:
+        mt.main()
+    assert "make_teacher: error:" in str(e.value) and "train x4" in str(e.value) and "\n" not in str(e.value)
+    assert not (tmp_path / "t").exists()
