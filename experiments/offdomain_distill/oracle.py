@@ -7,7 +7,8 @@ determines from the data, so what remains is the model's own content beyond it. 
 a diagnostic only, never a method.
 
     python experiments/offdomain_distill/oracle.py --weights src/mrisr/weights/liif_smam_eem_x4.safetensors \
-        checkpoints/cpu_liif_smam_eem_offdomain_distill2/last.pt src/mrisr/weights/liif_smam_eem_offdomain.safetensors \
+        checkpoints/cpu_liif_smam_eem_offdomain_distill2/last.pt checkpoints/cpu_liif_smam_eem_offdomain_distill4/last.pt \
+        src/mrisr/weights/liif_smam_eem_offdomain.safetensors \
         > experiments/offdomain_distill/oracle.txt
 """
 
