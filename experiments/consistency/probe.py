@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from mrisr.classical import estimate_kernel
 from mrisr.classical.operators import make_operator
@@ -24,7 +23,7 @@ from mrisr.models.checkpoint import load_model
 from mrisr.train.data import load_stack
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "offdomain_render"))
-from deconv_probe import IXI_X2, sweep  # noqa: E402  (the same solve and operator, other data)
+from deconv_probe import IXI_X2, render, sweep  # noqa: E402  (the same solve, operator and rendering, other data)
 
 
 def main() -> None:
@@ -46,8 +45,7 @@ def main() -> None:
         print(f"kernel fit on {args.fit_images} train pairs: rms {est.rms:.3f} grey levels, {100 * est.exact:.1f}% exact")
         op = est.operator(hr.shape[1:], lr.shape[1:])
     model, _ = load_model(args.weights)
-    with torch.no_grad():
-        x0 = model.upscale(torch.from_numpy(lr)[:, None], hr.shape[1:]).clamp(0, 1)[:, 0].double().numpy()
+    x0 = render(model, lr, hr.shape[1:])
     hr_res = np.sqrt(np.mean([(op.forward(h) + op.bias - y) ** 2 for h, y in zip(hr, lr, strict=True)])) * 255
     sr_res = np.sqrt(np.mean([(op.forward(x) + op.bias - y) ** 2 for x, y in zip(x0, lr, strict=True)])) * 255
     print(f"LR residual RMS (grey levels): HR {hr_res:.3f}, model {sr_res:.3f}")

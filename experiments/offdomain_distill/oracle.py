@@ -19,10 +19,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "offdomain_render"))
-from deconv_probe import IXI_X2, sweep  # noqa: E402
+from deconv_probe import IXI_X2, render, sweep  # noqa: E402
 
 from mrisr.classical.operators import make_operator  # noqa: E402
 from mrisr.metrics import psnr  # noqa: E402
@@ -43,8 +42,7 @@ def main() -> None:
     print(f"{len(names)} val images, 64 -> 256; PSNR (dB)")
     for w in args.weights:
         model, _ = load_model(w)
-        with torch.no_grad():
-            out = model.upscale(torch.from_numpy(x4)[:, None], hr.shape[1:]).clamp(0, 1)[:, 0].double().numpy()
+        out = render(model, x4, hr.shape[1:])
         own = np.mean([psnr(o, h) for o, h in zip(out, hr, strict=True)])
         rng = np.mean([psnr(np.clip(op.forward(o) + op.bias, 0, 1), y) for o, y in zip(out, x2, strict=True)])
         print(f"{w}\n  rendering: {own:.3f}   its 2x degradation against the stored 128-px image: {rng:.3f}")

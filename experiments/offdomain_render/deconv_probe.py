@@ -24,6 +24,12 @@ from mrisr.train.data import load_stack
 IXI_X2 = {"kind": "gaussian", "sigma": 1.0, "bias": -0.5 / 255}
 
 
+def render(model: torch.nn.Module, lr: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``model``'s renderings of the LR stack ``lr`` (n, h, w) at ``shape``, clipped to [0, 1], as float64."""
+    with torch.no_grad():
+        return model.upscale(torch.from_numpy(lr)[:, None], shape).clamp(0, 1)[:, 0].double().numpy()
+
+
 def sweep(op, y: np.ndarray, x0: np.ndarray, hr: np.ndarray, mus: list[float]) -> list[tuple[float, float]]:
     """``(mu, mean PSNR against hr)`` of ``op.fit_towards(y, x0, mu)``, clipped to [0, 1], for each ``mu``."""
     return [(mu, float(np.mean([psnr(np.clip(op.fit_towards(a, b, mu), 0, 1), h)
@@ -41,10 +47,7 @@ def main() -> None:
     _, x2 = load_stack(args.data, args.split, 2, names)
     _, x4 = load_stack(args.data, args.split, 4, names)
     model, _ = load_model(args.weights)
-    lr = torch.from_numpy(x4)[:, None]
-    with torch.no_grad():
-        x0 = model.upscale(lr, hr.shape[1:]).clamp(0, 1)[:, 0].double().numpy()
-        y = model.upscale(lr, x2.shape[1:]).clamp(0, 1)[:, 0].double().numpy()
+    x0, y = render(model, x4, hr.shape[1:]), render(model, x4, x2.shape[1:])
     op = make_operator(IXI_X2, hr.shape[1:], x2.shape[1:])
     print(f"{len(names)} {args.split} images; PSNR (dB) at 64 -> 256")
     print(f"  model at 256 px:            {np.mean([psnr(x0[i], hr[i]) for i in range(len(hr))]):.3f}")
