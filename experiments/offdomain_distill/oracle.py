@@ -9,7 +9,7 @@ a diagnostic only, never a method.
     python experiments/offdomain_distill/oracle.py --weights src/mrisr/weights/liif_smam_eem_x4.safetensors \
         checkpoints/cpu_liif_smam_eem_offdomain_distill2/last.pt checkpoints/cpu_liif_smam_eem_offdomain_distill4/last.pt \
         checkpoints/cpu_liif_smam_eem_offdomain_distill6/last.pt checkpoints/cpu_liif_smam_eem_offdomain_distill7/last.pt \
-        src/mrisr/weights/liif_smam_eem_offdomain.safetensors \
+        checkpoints/cpu_liif_smam_eem_offdomain_distill9/last.pt src/mrisr/weights/liif_smam_eem_offdomain.safetensors \
         > experiments/offdomain_distill/oracle.txt
 """
 
