@@ -51,7 +51,8 @@ def make_teacher(
     files = list_images(src)[:limit]
     missing = [p.name for p in files if not (lr_src / p.name).is_file()]
     if missing:
-        raise FileNotFoundError(f"{lr_src}: no {missing[0]} (and {len(missing) - 1} more) to pair with {src}")
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise FileNotFoundError(f"{lr_src}: no {missing[0]}{more} to pair with {src}")
     hr_dir.mkdir(parents=True, exist_ok=True)
     lr_dir.mkdir(parents=True, exist_ok=True)
     done = 0

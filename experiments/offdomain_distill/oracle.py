@@ -45,8 +45,8 @@ def main() -> None:
         model, _ = load_model(w)
         out = render(model, x4, hr.shape[1:])
         own = np.mean([psnr(o, h) for o, h in zip(out, hr, strict=True)])
-        rng = np.mean([psnr(np.clip(op.forward(o) + op.bias, 0, 1), y) for o, y in zip(out, x2, strict=True)])
-        print(f"{w}\n  rendering: {own:.3f}   its 2x degradation against the stored 128-px image: {rng:.3f}")
+        degraded = np.mean([psnr(np.clip(op.forward(o) + op.bias, 0, 1), y) for o, y in zip(out, x2, strict=True)])
+        print(f"{w}\n  rendering: {own:.3f}   its 2x degradation against the stored 128-px image: {degraded:.3f}")
         for mu, value in sweep(op, x2, out, hr, [1e-2, 1e-3, 1e-4]):
             print(f"  nearest image that reproduces the 128-px image, mu = {mu:g}: {value:.3f}")
 
