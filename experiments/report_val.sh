@@ -3,7 +3,7 @@
 # (see mrisr report --help), so a rerun after a change to one model re-measures only that model.
 set -euo pipefail
 mrisr report --data ../shared/data/ixi-t2-midslices --split val --scales 2,4 \
-  --methods bicubic,elrtv,liif-x2,liif-x4,liif-x4-mlp256,liif-ms-x2,liif-ms-x4,liif-offdomain-x4 \
+  --methods bicubic,elrtv,liif-x2,liif-x4,liif-x4-mlp256,liif-x4-alt,liif-x4-ens,liif-ms-x2,liif-ms-x4,liif-offdomain-x4 \
   --out experiments/report_val \
   --logs liif_smam_eem_x2x4=src/mrisr/weights/liif_smam_eem_x2x4.metrics.csv \
     gpu_x2_L1_stage=checkpoints/gpu_liif_smam_eem_x2/metrics.csv \

@@ -143,9 +143,9 @@ def run_demo(
     out = check_output_dir(out_dir)
     src = Path(input_path) if input_path is not None else default_input()
     if methods is None:
-        from mrisr.weights import index
+        from mrisr.weights import ensembles, index
 
-        hidden = {m for e in index() if not e.default for m in e.methods}
+        hidden = {m for e in index() if not e.default for m in e.methods} | {e.method for e in ensembles()}
         methods = [m for m in available_methods(runnable=True) if m not in hidden]
     names = list(methods)
     if not names:

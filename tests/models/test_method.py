@@ -121,3 +121,42 @@ def test_cli_upscale_self_ensemble(random_weights, tmp_path, capsys):
                  "-o", str(tmp_path / "b.png")]) == 2
     assert "LIIF methods only" in capsys.readouterr().err
     assert not (tmp_path / "b.png").exists()
+
+
+def test_ensemble_is_the_mean_of_its_members(weights, random_weights):
+    from mrisr.models.method import EnsembleMethod
+
+    a, b = make_method(f"liif:{weights[1]}", scale=2), make_method(f"liif:{random_weights}", scale=2)
+    lr = np.stack([phantom(16, seed=i) for i in range(2)])
+    ya, yb = a(lr, (32, 32)), b(lr, (32, 32))
+    assert not np.allclose(ya, yb, atol=1e-3)  # the members differ, so the check below can fail
+    ens = EnsembleMethod([a, b], name="ab")
+    assert np.allclose(ens(lr, (32, 32)), (ya + yb) / 2, atol=1e-6)
+    assert np.allclose(EnsembleMethod([a, a], name="aa")(lr, (32, 32)), ya, atol=1e-6)
+    assert ens.info["members"] == [a.name, b.name]
+    with pytest.raises(ValueError, match="at least one member"):
+        EnsembleMethod([], name="none")
+
+
+def test_shipped_ensembles_are_registered_from_the_index(weights, random_weights, monkeypatch):
+    import mrisr.weights as w
+    from mrisr.methods import METHODS
+    from mrisr.models import method as mm
+
+    monkeypatch.setattr(w, "ensembles", lambda: (w.EnsembleEntry("t-ens", ("t-a", "t-b"), 2.0),))
+    monkeypatch.setattr(METHODS, "_items", dict(METHODS._items))  # undo the registrations afterwards
+    for name, path in (("t-a", weights[1]), ("t-b", random_weights)):
+        METHODS.register(name, lambda *, scale, arg=None, _p=path, **kw: make_method(f"liif:{_p}", scale=scale))
+    mm._register_shipped()
+    lr = phantom(16)
+    want = (make_method("t-a", scale=2)(lr, (32, 32)) + make_method("t-b", scale=2)(lr, (32, 32))) / 2
+    assert np.allclose(make_method("t-ens", scale=2)(lr, (32, 32)), want, atol=1e-6)
+    with pytest.raises(ValueError, match="validated for scale 2"):
+        make_method("t-ens", scale=3)
+    with pytest.raises(ValueError, match="no ':' argument"):
+        make_method("t-ens:x", scale=2)
+
+
+def test_unknown_method_parameter_is_a_one_line_error(weights):
+    with pytest.raises(ValueError, match="takes no parameter 'bogus'"):
+        make_method(f"liif:{weights[1]}", scale=2, params={"bogus": 1})

@@ -37,6 +37,19 @@ def test_every_shipped_name_is_a_method_at_its_scale():
                 make_method(m, scale=s + 0.5)
 
 
+def test_every_shipped_ensemble_averages_shipped_members():
+    from mrisr.weights import ensembles
+
+    names = available_methods()
+    lr = np.linspace(0, 1, 144, dtype=np.float32).reshape(12, 12)
+    for ens in ensembles():
+        assert ens.card_path.is_file() and len(ens.members) >= 2
+        assert all(m in names and m in {n for e in index() for n in e.methods} for m in ens.members)
+        shape = (int(12 * ens.scale),) * 2
+        want = np.mean([make_method(m, scale=ens.scale)(lr, shape) for m in ens.members], axis=0)
+        assert np.allclose(make_method(ens.method, scale=ens.scale)(lr, shape), want, atol=1e-6)
+
+
 @pytest.mark.skipif(not IXI.is_dir(), reason="IXI data not available")
 @pytest.mark.parametrize("scale", [2, 4])
 def test_shipped_model_beats_bicubic_on_real_val_images(scale):
@@ -75,3 +88,17 @@ def test_default_upscale_choice_skips_non_default_weights(monkeypatch):
     assert default_method(4.0) == "liif-x2"  # the off-domain model is exactly at 4x but not a default
     monkeypatch.setattr(w, "index", lambda: ())
     assert default_method(4.0) == "bicubic"
+
+
+def test_weight_hashes_name_every_member_of_an_ensemble(monkeypatch):
+    import mrisr.weights as w
+
+    entries = (
+        w.WeightEntry(file="a.safetensors", sha256="aa", methods=("m-a",), scales=(4.0,), card="a.md"),
+        w.WeightEntry(file="b.safetensors", sha256="bb", methods=("m-b",), scales=(4.0,), card="b.md"),
+    )
+    monkeypatch.setattr(w, "index", lambda: entries)
+    monkeypatch.setattr(w, "ensembles", lambda: (w.EnsembleEntry("m-ens", ("m-a", "m-b"), 4.0),))
+    assert w.weight_hashes("m-ens") == ("aa", "bb")
+    assert w.weight_hashes("m-b") == ("bb",)
+    assert w.weight_hashes("bicubic") == ()

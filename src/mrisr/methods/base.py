@@ -50,7 +50,13 @@ def make_method(spec: str, *, scale: float, params: dict[str, Any] | None = None
     _ensure_registered()
     name, _, arg = spec.partition(":")
     factory = METHODS.get(name.strip())
-    return factory(scale=float(scale), arg=arg or None, **(params or {}))
+    try:
+        return factory(scale=float(scale), arg=arg or None, **(params or {}))
+    except TypeError as exc:  # a parameter the method does not take: a user mistake, not a crash
+        if "unexpected keyword argument" not in str(exc):
+            raise
+        bad = str(exc).rsplit("argument", 1)[-1].strip()
+        raise ValueError(f"method {name.strip()!r} takes no parameter {bad} (check --params)") from None
 
 
 def available_methods(*, runnable: bool = False) -> list[str]:

@@ -1,4 +1,4 @@
-"""LIIF checkpoints as SR methods: ``liif:PATH`` and the shipped ``liif-x*`` weights."""
+"""LIIF checkpoints as SR methods: ``liif:PATH``, the shipped ``liif-x*`` weights and their output ensembles."""
 
 from __future__ import annotations
 
@@ -99,13 +99,59 @@ def _shipped(method: str):
     return make
 
 
+class EnsembleMethod:
+    """The pixel-wise mean of several methods' outputs (an output ensemble).
+
+    Parameters
+    ----------
+    members : sequence of methods
+        Each maps ``(lr, out_shape) -> sr``; independently trained models
+        make different errors, so their mean has a lower error than each.
+    name : str
+        Label.
+    """
+
+    def __init__(self, members, *, name: str, info: dict | None = None) -> None:
+        self.members = list(members)
+        if not self.members:
+            raise ValueError("an ensemble needs at least one member")
+        self.name = name
+        self.info: dict[str, Any] = {
+            "members": [getattr(m, "name", str(m)) for m in self.members],
+            "member_info": [dict(getattr(m, "info", {}) or {}) for m in self.members],
+            **(info or {}),
+        }
+
+    def __call__(self, lr: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+        acc = None
+        for m in self.members:
+            y = np.asarray(m(lr, out_shape), dtype=np.float64)
+            acc = y if acc is None else acc + y
+        return (acc / len(self.members)).astype(np.float32)
+
+
+def _shipped_ensemble(method: str, members: tuple[str, ...], trained: float):
+    def make(*, scale: float, arg: str | None = None, **params: Any) -> EnsembleMethod:
+        if arg:
+            raise ValueError(f"method {method!r} takes no ':' argument")
+        if abs(scale - trained) > 1e-6 and not params.get("any_scale", False):
+            raise ValueError(f"{method} is validated for scale {trained:g}, not {scale:g}")
+        built = [METHODS.get(m)(scale=scale, **params) for m in members]
+        return EnsembleMethod(built, name=method)
+
+    return make
+
+
 def _register_shipped() -> None:
-    from mrisr.weights import index
+    from mrisr.weights import ensembles, index
 
     for entry in index():
         for m in entry.methods:
             if m not in METHODS:
                 METHODS.register(m, _shipped(m))
+    for ens in ensembles():
+        if ens.method not in METHODS:
+            METHODS.register(ens.method, _shipped_ensemble(ens.method, ens.members, ens.scale))
 
 
 _register_shipped()

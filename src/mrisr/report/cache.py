@@ -52,10 +52,10 @@ def _arg_fingerprint(spec: str) -> str | None:
     if arg and Path(arg).is_file():
         st = Path(arg).stat()
         return f"{Path(arg).resolve()}|{st.st_size}|{st.st_mtime_ns}"
-    from mrisr.weights import index
+    from mrisr.weights import weight_hashes
 
-    shipped = [e.sha256 for e in index() if name in e.methods]  # shipped weights change with the install
-    return shipped[0] if shipped else None
+    shipped = weight_hashes(name)  # shipped weights change with the install
+    return "|".join(shipped) if shipped else None
 
 
 def cache_key(

@@ -38,21 +38,54 @@ class WeightEntry:
         return Path(str(resources.files(__name__) / self.card))
 
 
+@dataclass(frozen=True)
+class EnsembleEntry:
+    """A shipped output ensemble: the pixel-wise mean of several shipped methods' outputs."""
+
+    method: str
+    members: tuple[str, ...]  # shipped method names, each served by one weight file
+    scale: float  # the scale the ensemble is validated for
+    card: str = ""
+    description: str = ""
+
+    @property
+    def card_path(self) -> Path:
+        return Path(str(resources.files(__name__) / self.card))
+
+
 @lru_cache(maxsize=1)
-def index() -> tuple[WeightEntry, ...]:
-    """All entries of ``index.json`` (empty when no weights are shipped)."""
+def _index_data() -> dict:
     f = resources.files(__name__) / "index.json"
-    if not f.is_file():
-        return ()
-    data = json.loads(f.read_text(encoding="utf-8"))
+    return json.loads(f.read_text(encoding="utf-8")) if f.is_file() else {}
+
+
+def index() -> tuple[WeightEntry, ...]:
+    """All weight entries of ``index.json`` (empty when no weights are shipped)."""
     return tuple(
         WeightEntry(
             file=e["file"], sha256=e["sha256"], methods=tuple(e["methods"]),
             scales=tuple(float(s) for s in e["scales"]), card=e["card"], description=e.get("description", ""),
             default=bool(e.get("default", True)),
         )
-        for e in data["weights"]
+        for e in _index_data().get("weights", [])
     )
+
+
+def ensembles() -> tuple[EnsembleEntry, ...]:
+    """The output ensembles of ``index.json`` (never defaults for ``mrisr upscale``)."""
+    return tuple(
+        EnsembleEntry(method=e["method"], members=tuple(e["members"]), scale=float(e["scale"]),
+                      card=e.get("card", ""), description=e.get("description", ""))
+        for e in _index_data().get("ensembles", [])
+    )
+
+
+def weight_hashes(method: str) -> tuple[str, ...]:
+    """SHA-256 of the weight files behind shipped method name ``method`` (one per member of an ensemble)."""
+    for ens in ensembles():
+        if ens.method == method:
+            return tuple(h for m in ens.members for h in weight_hashes(m))
+    return tuple(e.sha256 for e in index() if method in e.methods)
 
 
 def entry_for(method: str) -> WeightEntry:
