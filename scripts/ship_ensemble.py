@@ -41,10 +41,10 @@ def main() -> None:
 
     members = args.members.split(",")
     entries = [entry_for(m) for m in members]  # refuses members that are not shipped weights
-    ensemble = EnsembleMethod([make_method(m, scale=args.scale) for m in members], name=args.method)
+    built = {m: make_method(m, scale=args.scale) for m in members}  # loaded once: rows of their own and the ensemble
     pairs = open_split(args.data, args.split, args.scale)
-    methods = {"bicubic": make_method("bicubic", scale=args.scale),
-               **{m: make_method(m, scale=args.scale) for m in members}, args.method: ensemble}
+    methods = {"bicubic": make_method("bicubic", scale=args.scale), **built,
+               args.method: EnsembleMethod(list(built.values()), name=args.method)}
     res = evaluate_pairs(pairs, methods, args.scale, progress=False)
     res.meta = {"split": args.split, "images": len(pairs)}
     summ = res.summary()[args.method]

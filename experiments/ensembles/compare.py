@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mrisr.data.datasets import load_pair, open_split
+from mrisr.data.datasets import open_split
+from mrisr.evaluation.runner import evaluate_pairs
 from mrisr.methods import make_method
-from mrisr.metrics.core import image_metrics
 from mrisr.models.checkpoint import load_checkpoint, save_checkpoint
 from mrisr.models.method import EnsembleMethod
 
@@ -52,12 +52,8 @@ def soup(paths: list[Path], out: Path) -> str:
 
 def measure(label: str, specs: list[str], pairs) -> None:
     method = EnsembleMethod([make_method(s, scale=4) for s in specs], name=label)
-    psnr, ssim = [], []
-    for p in pairs:
-        hr, lr = load_pair(p, 4)
-        m = image_metrics(method(lr, hr.shape), hr)
-        psnr.append(m["psnr"])
-        ssim.append(m["ssim"])
+    res = evaluate_pairs(pairs, {label: method}, 4, progress=False)
+    psnr, ssim = res.values(label, "psnr"), res.values(label, "ssim")
     print(f"{label:<58} {np.mean(psnr):8.4f} {np.mean(ssim):7.4f}   " + " ".join(f"{v:6.3f}" for v in psnr))
     sys.stdout.flush()
 

@@ -111,16 +111,12 @@ class EnsembleMethod:
         Label.
     """
 
-    def __init__(self, members, *, name: str, info: dict | None = None) -> None:
+    def __init__(self, members, *, name: str) -> None:
         self.members = list(members)
         if not self.members:
             raise ValueError("an ensemble needs at least one member")
         self.name = name
-        self.info: dict[str, Any] = {
-            "members": [getattr(m, "name", str(m)) for m in self.members],
-            "member_info": [dict(getattr(m, "info", {}) or {}) for m in self.members],
-            **(info or {}),
-        }
+        self.info: dict[str, Any] = {"members": [getattr(m, "name", str(m)) for m in self.members]}
 
     def __call__(self, lr: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
         acc = None
