@@ -6,7 +6,7 @@ volumes, with the study's evaluation protocol built in.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["__version__", "upscale_volume"]
 

@@ -42,3 +42,19 @@ def test_volume_bad_scale_is_one_line(tmp_path, capsys):
     assert main(["upscale", str(tmp_path / "t2.nii.gz"), "--scale", "20", "-o", str(out)]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_intensity_flag_reaches_the_method(tmp_path):
+    from mrisr.data.io import read_image, write_image
+    from tests.conftest import phantom
+
+    src = tmp_path / "dim.png"
+    write_image(src, phantom(24) * 0.25, bits=16)  # far darker than the training images
+    outs = {}
+    for mode in ("auto", "off"):
+        outs[mode] = tmp_path / f"{mode}.png"
+        assert main(["upscale", str(src), "--scale", "2", "--method", "elrtv", "--intensity", mode,
+                     "-o", str(outs[mode])]) == 0
+    auto, off = read_image(outs["auto"]), read_image(outs["off"])
+    assert auto.shape == off.shape == (48, 48)
+    assert np.abs(auto - off).max() > 1e-3  # auto brought the image to the training level and back

@@ -46,8 +46,11 @@ def test_every_shipped_ensemble_averages_shipped_members():
         assert ens.card_path.is_file() and len(ens.members) >= 2
         assert all(m in names and m in {n for e in index() for n in e.methods} for m in ens.members)
         shape = (int(12 * ens.scale),) * 2
-        want = np.mean([make_method(m, scale=ens.scale)(lr, shape) for m in ens.members], axis=0)
-        assert np.allclose(make_method(ens.method, scale=ens.scale)(lr, shape), want, atol=1e-6)
+        # the mean itself (no intensity guard), and with the guard on a dim image (one gain, no clipping)
+        for x, mode in ((lr, "off"), (lr * 0.3, "auto")):
+            p = {"intensity": mode}
+            want = np.mean([make_method(m, scale=ens.scale, params=p)(x, shape) for m in ens.members], axis=0)
+            assert np.allclose(make_method(ens.method, scale=ens.scale, params=p)(x, shape), want, atol=1e-6)
 
 
 @pytest.mark.skipif(not IXI.is_dir(), reason="IXI data not available")

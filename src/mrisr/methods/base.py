@@ -44,19 +44,28 @@ def make_method(spec: str, *, scale: float, params: dict[str, Any] | None = None
         pick their degradation operator and presets from it).
     params : dict, optional
         Extra keyword options for the factory (e.g. tuned ELRTV parameters).
+        ``intensity`` is taken out first: ``'auto'`` (default) wraps a method
+        trained or tuned on the data of the shipped intensity reference in an
+        :class:`~mrisr.methods.intensity.IntensityGuard`, ``'off'`` never does,
+        a mapping gives a range of one's own (:mod:`mrisr.methods.intensity`).
     """
     from mrisr.methods import _ensure_registered
 
     _ensure_registered()
+    from mrisr.methods.intensity import guard
+
     name, _, arg = spec.partition(":")
     factory = METHODS.get(name.strip())
+    params = dict(params or {})
+    intensity = params.pop("intensity", "auto")
     try:
-        return factory(scale=float(scale), arg=arg or None, **(params or {}))
+        method = factory(scale=float(scale), arg=arg or None, **params)
     except TypeError as exc:  # a parameter the method does not take: a user mistake, not a crash
         if "unexpected keyword argument" not in str(exc):
             raise
         bad = str(exc).rsplit("argument", 1)[-1].strip()
         raise ValueError(f"method {name.strip()!r} takes no parameter {bad} (check --params)") from None
+    return guard(method, intensity, scale=float(scale), recorded=getattr(factory, "intensity_recorded", False))
 
 
 def available_methods(*, runnable: bool = False) -> list[str]:

@@ -13,8 +13,11 @@ flattened. The min/max map is invertible, so no intensity information is lost;
 it also matches how the IXI training slices were scaled (maximum = full
 range). Keeping ``lo = 0`` for non-negative data keeps the zero background at
 zero, as in the training data. The price: a single extreme voxel compresses
-everything else towards 0 for learned methods (interpolation methods are
-unaffected, they commute with the linear map).
+everything else towards 0. Interpolation methods commute with the linear map;
+trained and tuned methods do not, so :func:`mrisr.methods.make_method` wraps
+them in :class:`mrisr.methods.intensity.IntensityGuard` (``intensity: auto``),
+which brings each slice whose bright level lies outside the training range
+back to the training level before the method and undoes it after.
 
 Output values therefore lie in ``[lo, hi]``: the input's intensity range is
 never exceeded. Integer outputs are rounded to the input's storage grid

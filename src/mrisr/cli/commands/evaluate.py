@@ -22,7 +22,8 @@ def add_split_arguments(p: argparse.ArgumentParser) -> None:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_split_arguments(p)
     p.add_argument("--method", required=True, help="comma-separated method specs, e.g. bicubic,elrtv,liif-x2")
-    p.add_argument("--params", help="YAML file of method parameters (e.g. from 'mrisr tune elrtv')")
+    p.add_argument("--params", help="YAML file of method parameters (e.g. from 'mrisr tune elrtv'; 'intensity: off' "
+                   "turns the intensity guard of the shipped methods off)")
     p.add_argument("--shave", type=int, default=0, help="border pixels excluded from metrics (default 0)")
     p.add_argument("--on-the-fly", action="store_true", help="degrade HR on the fly even if LR folders exist")
 

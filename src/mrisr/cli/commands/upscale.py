@@ -22,6 +22,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bits", type=int, choices=(8, 16), default=16, help="images: output bit depth (default 16)")
     p.add_argument("--device", default="cpu", help="torch device for LIIF methods (cpu, cuda, ...)")
     p.add_argument("--chunk", type=int, help="LIIF queries decoded at once (lower = less memory)")
+    p.add_argument("--intensity", choices=("auto", "off"), default="auto",
+                   help="auto (default): an input far brighter or darker than the method's training images is "
+                        "brought to their level and back; off: used as read")
     p.add_argument("--self-ensemble", action="store_true",
                    help="LIIF: average over the 8 flips/transposes of the input (8x the time, slightly better)")
 
@@ -65,9 +68,9 @@ def run(args: argparse.Namespace) -> int:
     spec = f"liif:{args.checkpoint}" if args.checkpoint else (args.method or default_method(scale))
     if args.self_ensemble and not spec.startswith("liif"):
         raise ValueError(f"--self-ensemble applies to LIIF methods only, not {spec!r}")
-    params: dict = {}
+    params: dict = {} if args.intensity == "auto" else {"intensity": args.intensity}
     if spec.startswith("liif"):
-        params = {"device": args.device, **({"chunk": args.chunk} if args.chunk else {})}
+        params.update(device=args.device, **({"chunk": args.chunk} if args.chunk else {}))
         if args.self_ensemble:
             params["self_ensemble"] = True
         if not (args.method or args.checkpoint) and spec != "liif":
