@@ -1,11 +1,16 @@
 """Record where the shipped methods' training inputs lay in intensity (``mrisr.methods.intensity``).
 
-Every shipped method (the LIIF weights, the ELRTV presets) was trained or tuned on the LR images of
+The shipped methods (the LIIF weights, the ELRTV presets) were trained or tuned on the LR images of
 ``<data>/train x<s>``. For each scale this measures the 99.9th percentile of every such image and writes
 its range (smallest to largest) and median to ``src/mrisr/methods/intensity_reference.json``, with this
-command and the image count.
+command and the image count:
 
     python scripts/intensity_reference.py --data ../shared/data/ixi-t2-midslices
+
+Weights trained on other LR images (e.g. k-space-truncated ones) get a reference of their own, written into
+their ``index.json`` entry (``--stem``, the weight file's name without ``.safetensors``):
+
+    python scripts/intensity_reference.py --data runs/ixi_kspace --stem liif_smam_eem_kspace_x2x4
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ from mrisr.data.datasets import list_images, lr_folder
 from mrisr.data.io import read_image
 from mrisr.methods.intensity import IntensityRange
 
-OUT = Path(__file__).resolve().parents[1] / "src" / "mrisr" / "methods" / "intensity_reference.json"
+SRC = Path(__file__).resolve().parents[1] / "src" / "mrisr"
+OUT = SRC / "methods" / "intensity_reference.json"
+INDEX = SRC / "weights" / "index.json"
 
 
 def reference(data: str | Path, scales: list[int], *, split: str = "train", percentile: float = 99.9,
@@ -44,6 +51,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", default="../shared/data/ixi-t2-midslices")
     ap.add_argument("--scales", default="2,4")
     ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--stem", help="record into this weight file's index.json entry instead")
+    ap.add_argument("--index", default=str(INDEX), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     try:
         scales = [int(s) for s in args.scales.split(",")]
@@ -51,6 +60,15 @@ def main(argv: list[str] | None = None) -> None:
     except (OSError, ValueError) as e:  # missing or unreadable data: one line, no traceback
         raise SystemExit(f"intensity_reference: error: {e}") from None
     record = {"dataset": Path(args.data).name, "command": shlex.join(["python", *sys.argv]), **record}
+    if args.stem:
+        index = json.loads(Path(args.index).read_text(encoding="utf-8"))
+        entries = [e for e in index.get("weights", []) if e["file"] == f"{args.stem}.safetensors"]
+        if not entries:
+            raise SystemExit(f"intensity_reference: error: {args.index}: no entry for {args.stem}.safetensors")
+        entries[0]["intensity"] = record
+        atomic_write_text(args.index, json.dumps(index, indent=2) + "\n")
+        print(f"wrote the intensity reference of {args.stem} into {args.index}")
+        return
     atomic_write_text(args.out, json.dumps(record, indent=2) + "\n")
     print(f"wrote {args.out}")
 

@@ -78,3 +78,22 @@ def test_new_methods_join_the_registry(monkeypatch):
     m = make_method(" zeros-test :ckpt.pt", scale=3, params={"k": 1})
     assert m(np.ones((4, 4)), (12, 12)).shape == (12, 12)
     assert seen == {"scale": 3.0, "arg": "ckpt.pt", "params": {"k": 1}}
+
+
+def test_zerofill_inverts_kspace_truncation_of_a_band_limited_image():
+    rng = np.random.default_rng(3)
+    spec = np.zeros((32, 32), complex)
+    spec[12:21, 12:21] = rng.normal(size=(9, 9)) + 1j * rng.normal(size=(9, 9))  # well below the 16-px Nyquist
+    hr = np.fft.ifft2(np.fft.ifftshift(spec)).real
+    hr = ((hr - hr.min()) / (hr.max() - hr.min()) * 0.8 + 0.1).astype(np.float32)
+    lr = degrade(hr, 2, kind="kspace")
+    m = make_method("zerofill", scale=2)
+    np.testing.assert_allclose(m(lr, (32, 32)), hr, atol=1e-5)
+    assert psnr(make_method("bicubic", scale=2)(lr, (32, 32)), hr) < 60  # bicubic does not
+
+
+def test_zerofill_keeps_a_constant_image_and_takes_no_parameters():
+    m = make_method("zerofill", scale=4)
+    np.testing.assert_allclose(m(np.full((2, 8, 8), 0.4, np.float32), (32, 32)), 0.4, atol=1e-6)
+    with pytest.raises(ValueError, match="takes no parameters"):
+        make_method("zerofill", scale=2, params={"x": 1})

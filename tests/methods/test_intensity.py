@@ -100,8 +100,10 @@ def test_blank_images_pass_through():
 
 def test_guard_settings():
     assert guard(squared, "off", scale=2) is squared
-    assert guard(squared, "auto", scale=2, recorded=False) is squared
-    assert isinstance(guard(squared, REF.to_dict(), scale=2, recorded=False), IntensityGuard)
+    assert guard(squared, "auto", scale=2) is squared  # nothing recorded
+    assert guard(squared, "auto", scale=2, reference=lambda s: REF).reference == REF
+    assert guard(squared, "auto", scale=2, reference=lambda s: None) is squared
+    assert isinstance(guard(squared, REF.to_dict(), scale=2), IntensityGuard)
     with pytest.raises(ValueError, match="intensity must be"):
         guard(squared, "on", scale=2)
 
@@ -153,3 +155,29 @@ def test_the_guard_shows_the_wrapped_methods_attributes():
     assert isinstance(m, IntensityGuard) and m.params["iters"] == 3 and m.method.params["iters"] == 3
     with pytest.raises(AttributeError):
         m.no_such_attribute  # noqa: B018
+
+
+def test_reference_script_records_into_a_weight_entry(tmp_path):
+    root = make_study_dataset(tmp_path / "data", n=4, size=32)
+    index = tmp_path / "index.json"
+    index.write_text(json.dumps({"weights": [{"file": "a.safetensors"}, {"file": "b.safetensors"}]}))
+    run = [sys.executable, str(ROOT / "scripts" / "intensity_reference.py"), "--data", str(root), "--index", str(index)]
+    r = subprocess.run([*run, "--stem", "b"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    entries = json.loads(index.read_text())["weights"]
+    assert "intensity" not in entries[0] and set(entries[1]["intensity"]["scales"]) == {"2", "4"}
+    r = subprocess.run([*run, "--stem", "c"], capture_output=True, text=True)
+    assert r.returncode != 0 and "no entry for c.safetensors" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_weight_entry_with_its_own_range_is_guarded_by_it(monkeypatch):
+    import mrisr.weights as w
+    from mrisr.models.method import _reference_of
+
+    entry = w.entry_for("liif-x2")
+    own = {"2": {"range": REF.to_dict()}}
+    monkeypatch.setattr(w, "entry_for", lambda m: w.WeightEntry(**{**entry.__dict__, "intensity": own}))
+    assert _reference_of("liif-x2", 2) == REF
+    monkeypatch.undo()
+    assert _reference_of("liif-x2", 2) == shipped_reference(2)
+    assert _reference_of("not-shipped", 4) == shipped_reference(4)

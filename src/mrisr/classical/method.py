@@ -114,5 +114,11 @@ def make_elrtv(*, scale: float, arg: str | None = None, batch: int = 8, progress
                        info={"preset": f"x{scale:g}", "source": arg or "shipped"})
 
 
-make_elrtv.intensity_recorded = True  # the shipped presets were tuned on the shipped intensity reference's data
+def _elrtv_reference(scale: float):
+    from mrisr.methods.intensity import shipped_reference
+
+    return shipped_reference(scale)  # the presets were tuned on IXI's stored training pairs
+
+
+make_elrtv.intensity_reference = _elrtv_reference
 METHODS.register("elrtv", make_elrtv)

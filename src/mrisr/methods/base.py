@@ -45,7 +45,8 @@ def make_method(spec: str, *, scale: float, params: dict[str, Any] | None = None
     params : dict, optional
         Extra keyword options for the factory (e.g. tuned ELRTV parameters).
         ``intensity`` is taken out first: ``'auto'`` (default) wraps a method
-        trained or tuned on the data of the shipped intensity reference in an
+        whose factory records where its training inputs lay
+        (``factory.intensity_reference(scale)``) in an
         :class:`~mrisr.methods.intensity.IntensityGuard`, ``'off'`` never does,
         a mapping gives a range of one's own (:mod:`mrisr.methods.intensity`).
     """
@@ -65,7 +66,7 @@ def make_method(spec: str, *, scale: float, params: dict[str, Any] | None = None
             raise
         bad = str(exc).rsplit("argument", 1)[-1].strip()
         raise ValueError(f"method {name.strip()!r} takes no parameter {bad} (check --params)") from None
-    return guard(method, intensity, scale=float(scale), recorded=getattr(factory, "intensity_recorded", False))
+    return guard(method, intensity, scale=float(scale), reference=getattr(factory, "intensity_reference", None))
 
 
 def available_methods(*, runnable: bool = False) -> list[str]:

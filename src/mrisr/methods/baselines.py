@@ -1,4 +1,4 @@
-"""Interpolation baselines: nearest, bilinear, bicubic (any scale)."""
+"""Interpolation baselines: nearest, bilinear, bicubic and k-space zero-filling (any scale)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mrisr.data.degrade import kspace_upsample
 from mrisr.data.resize import resize
 from mrisr.methods.base import METHODS
 
@@ -25,16 +26,33 @@ class Interpolation:
         return resize(lr, out_shape, kernel=self.kernel, antialias=False, clip=True)
 
 
-def _factory(kernel: str):
-    def make(*, scale: float, arg: str | None = None, **params) -> Interpolation:
+@dataclass(frozen=True)
+class ZeroFill:
+    """Zero-filled k-space upsampling (sinc interpolation), clipped to [0, 1].
+
+    The scanner's own "interpolation": the LR image's spectrum padded with
+    zeros. It is the exact inverse-consistent estimate for LR images made by
+    truncating k-space (a lower acquisition matrix, :func:`mrisr.data.degrade.kspace_degrade`),
+    and rings (Gibbs) at sharp edges.
+    """
+
+    name: str = "zerofill"
+
+    def __call__(self, lr: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+        return np.clip(kspace_upsample(lr, out_shape), 0.0, 1.0)
+
+
+def _factory(name: str, build):
+    def make(*, scale: float, arg: str | None = None, **params):
         if arg:
-            raise ValueError(f"method {kernel!r} takes no ':' argument, got {arg!r}")
+            raise ValueError(f"method {name!r} takes no ':' argument, got {arg!r}")
         if params:
-            raise ValueError(f"method {kernel!r} takes no parameters, got {sorted(params)}")
-        return Interpolation(kernel=kernel, name=kernel)
+            raise ValueError(f"method {name!r} takes no parameters, got {sorted(params)}")
+        return build()
 
     return make
 
 
 for _k in ("nearest", "bilinear", "bicubic"):
-    METHODS.register(_k, _factory(_k))
+    METHODS.register(_k, _factory(_k, lambda k=_k: Interpolation(kernel=k, name=k)))
+METHODS.register("zerofill", _factory("zerofill", ZeroFill))

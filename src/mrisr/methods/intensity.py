@@ -151,16 +151,20 @@ def _reference_file() -> dict:
     return json.loads(f.read_text(encoding="utf-8")) if f.is_file() else {}
 
 
-def shipped_reference(scale: float) -> IntensityRange | None:
-    """The training-input range recorded for the shipped methods at the nearest scale (None if none is)."""
-    scales = _reference_file().get("scales", {})
+def nearest_range(scales: Mapping[str, Any], scale: float) -> IntensityRange | None:
+    """The range of ``{scale: {"range": {...}}}`` recorded nearest to ``scale`` (None if there is none)."""
     if not scales:
         return None
     nearest = min(scales, key=lambda s: abs(float(s) - float(scale)))
     return IntensityRange.from_dict(scales[nearest]["range"])
 
 
-def guard(method, setting: Any, *, scale: float, recorded: bool = True):
+def shipped_reference(scale: float) -> IntensityRange | None:
+    """The range of IXI's stored training LR images (the shipped methods' inputs) at the nearest scale."""
+    return nearest_range(_reference_file().get("scales", {}), scale)
+
+
+def guard(method, setting: Any, *, scale: float, reference=None):
     """Wrap ``method`` according to a user's ``intensity`` setting.
 
     Parameters
@@ -168,13 +172,13 @@ def guard(method, setting: Any, *, scale: float, recorded: bool = True):
     method : callable
         The method to wrap.
     setting : {'auto', 'off'} or mapping
-        ``'auto'``: the shipped reference for ``scale`` when ``recorded`` (the
-        method was fitted on the data it describes), else no guard; ``'off'``:
+        ``'auto'``: the method's own recorded range, if it has one; ``'off'``:
         no guard; a mapping: an :class:`IntensityRange` of one's own.
     scale : float
         The scale the method is used at.
-    recorded : bool, default True
-        Whether the shipped reference describes this method's training inputs.
+    reference : callable, optional
+        ``reference(scale) -> IntensityRange | None``: where the method's
+        training inputs lay (a factory's ``intensity_reference``).
     """
     if isinstance(setting, Mapping):
         return IntensityGuard(method, IntensityRange.from_dict(setting))
@@ -182,5 +186,5 @@ def guard(method, setting: Any, *, scale: float, recorded: bool = True):
         return method
     if setting != "auto":
         raise ValueError(f"intensity must be 'auto', 'off' or a range mapping, got {setting!r}")
-    ref = shipped_reference(scale) if recorded else None
+    ref = reference(scale) if reference is not None else None
     return IntensityGuard(method, ref) if ref else method

@@ -96,8 +96,20 @@ def _shipped(method: str):
         card = {"card": entry.card, "sha256": entry.sha256}
         return LIIFMethod(verified_path(entry), name=method, info=card, **params)
 
-    make.intensity_recorded = True  # trained on the inputs of the shipped intensity reference
+    make.intensity_reference = lambda scale: _reference_of(method, scale)
     return make
+
+
+def _reference_of(method: str, scale: float):
+    """The weights' own recorded input range (``intensity`` in ``index.json``), else IXI's stored LR images'."""
+    from mrisr.methods.intensity import nearest_range, shipped_reference
+    from mrisr.weights import entry_for
+
+    try:
+        own = entry_for(method).intensity
+    except ValueError:  # not a weight file of the index (e.g. a method registered by hand)
+        own = None
+    return nearest_range(own, scale) if own else shipped_reference(scale)
 
 
 class EnsembleMethod:
@@ -136,7 +148,7 @@ def _shipped_ensemble(method: str, members: tuple[str, ...], trained: float):
         built = [METHODS.get(m)(scale=scale, **params) for m in members]
         return EnsembleMethod(built, name=method)
 
-    make.intensity_recorded = True  # its members were (one guard around the mean equals one per member)
+    make.intensity_reference = lambda s: _reference_of(members[0], s)  # one guard around the mean of members
     return make
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -28,6 +28,8 @@ class WeightEntry:
     card: str
     description: str = ""
     default: bool = True  # a candidate for ``mrisr upscale`` without --method (False for off-domain models)
+    # {scale: {"range": ...}} of its training inputs, where they are not IXI's stored LR images
+    intensity: dict | None = field(default=None, hash=False, compare=False)
 
     @property
     def path(self) -> Path:
@@ -65,7 +67,7 @@ def index() -> tuple[WeightEntry, ...]:
         WeightEntry(
             file=e["file"], sha256=e["sha256"], methods=tuple(e["methods"]),
             scales=tuple(float(s) for s in e["scales"]), card=e["card"], description=e.get("description", ""),
-            default=bool(e.get("default", True)),
+            default=bool(e.get("default", True)), intensity=e.get("intensity", {}).get("scales"),
         )
         for e in _index_data().get("weights", [])
     )

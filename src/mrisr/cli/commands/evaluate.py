@@ -35,7 +35,7 @@ def load_params(path: str | None, specs: list[str]) -> dict:
     from mrisr.config import load_params as read_params
 
     params = read_params(path)
-    return {s: params for s in specs if s.split(":")[0] not in ("nearest", "bilinear", "bicubic")}
+    return {s: params for s in specs if s.split(":")[0] not in ("nearest", "bilinear", "bicubic", "zerofill")}
 
 
 def measure(args: argparse.Namespace, specs: list[str], **options) -> int:
