@@ -180,4 +180,12 @@ def test_a_weight_entry_with_its_own_range_is_guarded_by_it(monkeypatch):
     assert _reference_of("liif-x2", 2) == REF
     monkeypatch.undo()
     assert _reference_of("liif-x2", 2) == shipped_reference(2)
+    assert _reference_of("liif-x2", 3.5) == shipped_reference(2)  # the trained scale's inputs, at any scale of use
     assert _reference_of("not-shipped", 4) == shipped_reference(4)
+
+
+def test_elrtv_uses_the_range_of_the_preset_it_runs():
+    from mrisr.classical.method import _elrtv_reference
+
+    assert _elrtv_reference(4) == shipped_reference(4)
+    assert _elrtv_reference(3.5) == shipped_reference(2)  # other scales run the x2 preset

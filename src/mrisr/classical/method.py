@@ -115,9 +115,11 @@ def make_elrtv(*, scale: float, arg: str | None = None, batch: int = 8, progress
 
 
 def _elrtv_reference(scale: float):
+    """The input range of the preset used at ``scale`` (tuned on IXI's stored training pairs of its scale)."""
     from mrisr.methods.intensity import shipped_reference
 
-    return shipped_reference(scale)  # the presets were tuned on IXI's stored training pairs
+    s = float(scale)
+    return shipped_reference(int(s) if s.is_integer() and int(s) in PRESET_SCALES else 2)
 
 
 make_elrtv.intensity_reference = _elrtv_reference

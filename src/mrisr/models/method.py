@@ -101,15 +101,20 @@ def _shipped(method: str):
 
 
 def _reference_of(method: str, scale: float):
-    """The weights' own recorded input range (``intensity`` in ``index.json``), else IXI's stored LR images'."""
+    """Where the inputs of shipped method ``method`` lay in training, at the scale its name is validated for.
+
+    The weights' own recorded range (``intensity`` in ``index.json``), else IXI's stored LR images'. ``scale``
+    (the scale of use) only counts for a method that is not in the index.
+    """
     from mrisr.methods.intensity import nearest_range, shipped_reference
     from mrisr.weights import entry_for
 
     try:
-        own = entry_for(method).intensity
+        entry = entry_for(method)
     except ValueError:  # not a weight file of the index (e.g. a method registered by hand)
-        own = None
-    return nearest_range(own, scale) if own else shipped_reference(scale)
+        return shipped_reference(scale)
+    trained = entry.scales[entry.methods.index(method)]
+    return nearest_range(entry.intensity, trained) if entry.intensity else shipped_reference(trained)
 
 
 class EnsembleMethod:
