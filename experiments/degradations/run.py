@@ -22,6 +22,7 @@ import numpy as np
 
 from mrisr.data.datasets import load_pair, open_split
 from mrisr.data.degrade import degrade
+from mrisr.data.io import read_image
 from mrisr.evaluation.runner import evaluate_images
 from mrisr.methods import make_method
 
@@ -36,7 +37,7 @@ METHODS = {2: ("bicubic", "zerofill", "elrtv", "liif-x2", "liif-ms-x2"),
 
 def hr_sets() -> dict[str, list[tuple[str, np.ndarray]]]:
     pairs = open_split(DATA, "val", 2)
-    ixi = [(p.name, load_pair(p, 2)[0]) for p in pairs]
+    ixi = [(p.name, read_image(p.hr_path)) for p in pairs]
     vol, _ = mni_volume()
     mni = [(f"mni{k}", (vol[..., k] / vol[..., k].max()).astype(np.float32)) for k in range(vol.shape[2])]
     return {"IXI val (T2)": ixi, "MNI152 (T1)": mni}

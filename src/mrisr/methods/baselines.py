@@ -53,6 +53,9 @@ def _factory(name: str, build):
     return make
 
 
-for _k in ("nearest", "bilinear", "bicubic"):
-    METHODS.register(_k, _factory(_k, lambda k=_k: Interpolation(kernel=k, name=k)))
-METHODS.register("zerofill", _factory("zerofill", ZeroFill))
+#: the baselines, none of which takes parameters
+BASELINES = {k: (lambda k=k: Interpolation(kernel=k, name=k)) for k in ("nearest", "bilinear", "bicubic")}
+BASELINES["zerofill"] = ZeroFill
+
+for _name, _build in BASELINES.items():
+    METHODS.register(_name, _factory(_name, _build))

@@ -33,9 +33,10 @@ def load_params(path: str | None, specs: list[str]) -> dict:
     if not path:
         return {}
     from mrisr.config import load_params as read_params
+    from mrisr.methods.baselines import BASELINES
 
     params = read_params(path)
-    return {s: params for s in specs if s.split(":")[0] not in ("nearest", "bilinear", "bicubic", "zerofill")}
+    return {s: params for s in specs if s.split(":")[0] not in BASELINES}
 
 
 def measure(args: argparse.Namespace, specs: list[str], **options) -> int:

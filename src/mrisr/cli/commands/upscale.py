@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     spec = f"liif:{args.checkpoint}" if args.checkpoint else (args.method or default_method(scale))
     if args.self_ensemble and not spec.startswith("liif"):
         raise ValueError(f"--self-ensemble applies to LIIF methods only, not {spec!r}")
-    params: dict = {} if args.intensity == "auto" else {"intensity": args.intensity}
+    params: dict = {"intensity": args.intensity}
     if spec.startswith("liif"):
         params.update(device=args.device, **({"chunk": args.chunk} if args.chunk else {}))
         if args.self_ensemble:
