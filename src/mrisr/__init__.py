@@ -6,15 +6,15 @@ volumes, with the study's evaluation protocol built in.
 
 from __future__ import annotations
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
-__all__ = ["__version__", "upscale_volume"]
+__all__ = ["__version__", "upscale_through_plane", "upscale_volume"]
 
 
 def __getattr__(name: str):
     # Lazy: keep ``import mrisr`` (and ``mrisr --help``) free of torch/nibabel.
-    if name == "upscale_volume":
-        from mrisr.volume import upscale_volume
+    if name in ("upscale_volume", "upscale_through_plane"):
+        import mrisr.volume
 
-        return upscale_volume
+        return getattr(mrisr.volume, name)
     raise AttributeError(f"module 'mrisr' has no attribute {name!r}")

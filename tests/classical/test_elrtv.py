@@ -101,6 +101,22 @@ def test_bad_shapes():
     assert ELRTVConfig.from_dict({}).rank_on is False
 
 
+def test_zero_background_leaves_unobserved_pixels_to_the_solver():
+    from mrisr.classical.elrtv import background_mask
+    from mrisr.classical.operators import make_operator
+
+    # slices half as thick as their spacing: every other pair of HR columns is seen by no LR column
+    op = make_operator({"kind": "slice_profile", "thickness": 0.5}, (16, 32), (16, 8))
+    unseen = op.adjoint(np.ones((16, 8))) == 0
+    assert unseen.any()
+    lr = np.full((16, 8), 0.6)
+    lr[:, 0] = 0.0  # one LR column of background
+    mask = background_mask(lr[None], op)[0]
+    assert not (mask & unseen).any() and mask.any()
+    sr = elrtv(lr, out_shape=(16, 32), operator=op, zero_background=True, iters=10).image
+    assert sr[:, 8:].min() > 0.4  # the gaps inside the object are filled, not zeroed
+
+
 def test_zero_background_zeroes_only_pixels_seeing_zero_lr():
     from mrisr.classical.elrtv import background_mask
 

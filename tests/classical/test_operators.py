@@ -6,6 +6,7 @@ from mrisr.classical.operators import (
     SeparableOperator,
     gaussian_operator,
     make_operator,
+    profile_matrix,
     taps_matrix,
 )
 from mrisr.data.degrade import gaussian_degrade
@@ -73,4 +74,57 @@ def test_bad_specs_raise():
         make_operator(gaussian_operator((8, 8), (4, 4)), (16, 16), (8, 8))
     with pytest.raises(ValueError, match="finite 2-D"):
         SeparableOperator(np.ones(3), np.ones((2, 3)))
-    assert set(OPERATORS.names()) == {"bicubic", "gaussian", "kernel"}
+    assert set(OPERATORS.names()) == {"bicubic", "gaussian", "kernel", "slice_profile"}
+
+
+def test_box_profile_of_contiguous_slices_is_the_block_mean():
+    np.testing.assert_allclose(profile_matrix(12, 3), taps_matrix(12, 3, np.full(4, 0.25)))
+    np.testing.assert_allclose(profile_matrix(5, 5), np.eye(5))
+
+
+@pytest.mark.parametrize("profile", ["box", "gaussian"])
+@pytest.mark.parametrize("n_hr, n_lr, thickness", [(20, 5, 1.0), (17, 5, 1.0), (24, 6, 0.5), (40, 10, 1.7)])
+def test_profile_rows_are_centred_weights(profile, n_hr, n_lr, thickness):
+    m = profile_matrix(n_hr, n_lr, profile=profile, thickness=thickness)
+    assert m.shape == (n_lr, n_hr) and (m >= 0).all()
+    np.testing.assert_allclose(m.sum(axis=1), 1.0)
+    centres = (np.arange(n_lr) + 0.5) * n_hr / n_lr - 0.5
+    reach = 1.5 * thickness * n_hr / n_lr  # rows whose profile stays inside the field of view
+    inner = (centres > reach) & (centres < n_hr - 1 - reach)
+    assert inner.any()
+    np.testing.assert_allclose(m[inner] @ np.arange(n_hr), centres[inner], atol=0.02)  # partial voxels
+
+
+def test_profile_widths():
+    idx = np.arange(40.0)
+
+    def spread(m):
+        mean = m @ idx
+        return np.sqrt(m @ idx**2 - mean**2)[3:-3]
+
+    # a box over 4 whole voxels: sd of 4 equally weighted points; thinner slices (gaps) and thicker (overlap)
+    box, thin, thick = (profile_matrix(40, 10, thickness=t) for t in (1.0, 0.5, 2.0))
+    np.testing.assert_allclose(spread(box), np.sqrt((4**2 - 1) / 12))
+    np.testing.assert_allclose(spread(thin), np.sqrt((2**2 - 1) / 12))
+    assert (spread(thick) > spread(box)).all()
+    # a Gaussian of FWHM 4 voxels: sd 4 / 2.3548, widened by the voxel's own width (variance 1 / 12)
+    gauss = profile_matrix(40, 10, profile="gaussian")
+    np.testing.assert_allclose(spread(gauss), np.sqrt((4 / 2.35482) ** 2 + 1 / 12), rtol=2e-3)
+
+
+def test_slice_profile_operator_acts_on_the_shorter_axis_only(rng):
+    x = rng.random((10, 24))
+    op = make_operator({"kind": "slice_profile"}, (10, 24), (10, 6))
+    np.testing.assert_allclose(op.forward(x), x.reshape(10, 6, 4).mean(axis=2))
+    op = make_operator({"kind": "slice_profile", "profile": "gaussian", "thickness": 1.5}, (24, 10), (8, 10))
+    np.testing.assert_allclose(op.forward(x.T), op.rh @ x.T)
+    assert op.info == {"profile": "gaussian", "thickness": 1.5}
+
+
+def test_bad_profiles_raise():
+    with pytest.raises(ValueError, match="one of box, gaussian"):
+        profile_matrix(8, 4, profile="triangle")
+    with pytest.raises(ValueError, match="> 0 spacings"):
+        profile_matrix(8, 4, thickness=0)
+    with pytest.raises(ValueError, match="bad slice-profile shapes"):
+        profile_matrix(4, 8)

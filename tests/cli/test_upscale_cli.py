@@ -58,3 +58,35 @@ def test_intensity_flag_reaches_the_method(tmp_path):
     auto, off = read_image(outs["auto"]), read_image(outs["off"])
     assert auto.shape == off.shape == (48, 48)
     assert np.abs(auto - off).max() > 1e-3  # auto brought the image to the training level and back
+
+
+def test_isotropic_adds_slices_along_the_thickest_axis(tmp_path):
+    src = _volume(tmp_path / "t2.nii.gz")  # 1.5 x 2.0 x 3.0 mm
+    out = tmp_path / "iso.nii.gz"
+    assert main(["upscale", str(tmp_path / "t2.nii.gz"), "--isotropic", "--method", "bicubic", "-o", str(out)]) == 0
+    img = nib.load(out)
+    assert img.shape == (12, 10, 8) and img.get_data_dtype() == np.int16
+    assert np.allclose(nib.affines.voxel_sizes(img.affine), [1.5, 2.0, 1.5])
+    assert np.allclose(_fov_centre(img), _fov_centre(src), atol=1e-4)
+    out2 = tmp_path / "tp.nii.gz"
+    assert main(["upscale", str(tmp_path / "t2.nii.gz"), "--through-plane", "3", "--axis", "2",
+                 "--slice-profile", "gaussian", "--slice-thickness", "1.5", "-o", str(out2)]) == 0  # elrtv
+    assert nib.load(out2).shape == (12, 10, 12)
+
+
+def test_through_plane_mistakes_are_one_line(tmp_path, capsys):
+    from mrisr.data.io import write_image
+
+    _volume(tmp_path / "t2.nii.gz")
+    write_image(tmp_path / "slice.png", np.full((8, 8), 0.5), bits=8)
+    bad = [
+        ["upscale", str(tmp_path / "slice.png"), "--isotropic", "-o", str(tmp_path / "o.png")],
+        ["upscale", str(tmp_path / "t2.nii.gz"), "--scale", "2", "--slice-thickness", "3", "-o", str(tmp_path / "o.nii.gz")],
+        ["upscale", str(tmp_path / "t2.nii.gz"), "--through-plane", "20", "-o", str(tmp_path / "o.nii.gz")],
+        ["upscale", str(tmp_path / "t2.nii.gz"), "--isotropic", "--slice-thickness", "0", "-o", str(tmp_path / "o.nii.gz")],
+    ]
+    for argv in bad:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "Traceback" not in err[0], err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["slice.png", "t2.nii.gz"]

@@ -354,9 +354,12 @@ def background_mask(y: np.ndarray, op: SeparableOperator) -> np.ndarray:
 
     Where every LR pixel a HR pixel contributes to is exactly 0, the HR pixel
     lies in masked background (for non-negative images its contribution is at
-    most the quantisation step).
+    most the quantisation step). HR pixels that influence no LR pixel at all
+    (the gaps of a slice profile thinner than the slice spacing) are unobserved,
+    not background, and are left out.
     """
-    return op.adjoint((y > 0).astype(np.float64)) <= 0
+    observed = op.adjoint(np.ones_like(y, dtype=np.float64)) > 0
+    return (op.adjoint((y > 0).astype(np.float64)) <= 0) & observed
 
 
 def _postprocess(x: np.ndarray, y: np.ndarray, op: SeparableOperator, cfg: ELRTVConfig) -> np.ndarray:

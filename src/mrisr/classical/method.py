@@ -47,7 +47,8 @@ def shipped_preset(scale: float) -> dict[str, Any]:
     s = float(scale)
     if s.is_integer() and int(s) in PRESET_SCALES:
         return read_preset(preset_path(int(s)))
-    logger.warning("no ELRTV preset for scale %g: using the x2 regularisation with a Gaussian operator", s)
+    logger.warning("no ELRTV preset for scale %g: using the x2 regularisation (with a Gaussian operator unless one "
+                   "is given)", s)
     params = read_preset(preset_path(2))
     params["operator"] = {"kind": "gaussian", "sigma": 0.5 * s, "bias": float(params.get("operator", {}).get("bias", 0.0))}
     params["steps"] = 1

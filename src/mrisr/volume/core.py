@@ -198,15 +198,21 @@ def _build_method(method: Any, scale: float, params: dict | None, identity: bool
     return make_method(str(method), scale=scale, params=params)
 
 
+def _apply(fn, block, plane_out, imap: IntensityMap, src: _Source) -> np.ndarray:
+    """The method's [0, 1] output for a block of stored planes, checked for shape and finiteness."""
+    sr = np.asarray(fn(imap.to_unit(block.astype(np.float64) * src.slope + src.inter), plane_out))
+    if sr.shape != (block.shape[0], *plane_out):
+        raise ValueError(f"method returned shape {sr.shape}, expected {(block.shape[0], *plane_out)}")
+    if not np.isfinite(sr).all():
+        raise ValueError("method returned NaN/Inf values")
+    return sr
+
+
 def _run_batch(block, fn, plane_out, imap, src, store) -> np.ndarray:
-    phys = block.astype(np.float64) * src.slope + src.inter
-    if fn is not None:
-        sr = np.asarray(fn(imap.to_unit(phys), plane_out))
-        if sr.shape != (block.shape[0], *plane_out):
-            raise ValueError(f"method returned shape {sr.shape}, expected {(block.shape[0], *plane_out)}")
-        if not np.isfinite(sr).all():
-            raise ValueError("method returned NaN/Inf values")
-        phys = imap.from_unit(sr)
+    if fn is None:
+        phys = block.astype(np.float64) * src.slope + src.inter
+    else:
+        phys = imap.from_unit(_apply(fn, block, plane_out, imap, src))
     return encode(phys, store.dtype, slope=store.slope, inter=store.inter)
 
 
@@ -388,6 +394,11 @@ def upscale_volume_file(
         img, scale=scale, size=size, axis=axis, method=method, params=params,
         batch_size=batch_size, dtype=dtype, progress=progress,
     )
+    return _write(src, data, store, output_path)
+
+
+def _write(src: _Source, data: np.ndarray, store: _Storage, output_path: Path) -> Path:
+    """Save the result atomically with the input's header and exact integer scaling."""
     out = _image(src, data, store, exact_scaling=True)
     with atomic_path(output_path) as tmp:
         nib.save(out, str(tmp))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 NAME = "upscale"
-HELP = "super-resolve an image (PNG/TIFF) or a NIfTI volume to any scale or size"
+HELP = "super-resolve an image (PNG/TIFF) or a NIfTI volume to any scale or size, or add slices to a volume"
 ORDER = 10
 
 
@@ -14,10 +14,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     size = p.add_mutually_exclusive_group(required=True)
     size.add_argument("--scale", type=float, help="upscaling factor (> 1, <= 16; non-integer allowed; 1 copies a volume)")
     size.add_argument("--size", help="output size HxW, e.g. 512x512 (in-plane size for volumes)")
+    size.add_argument("--through-plane", type=float, metavar="FACTOR",
+                      help="volumes: FACTOR times as many slices along the slice axis (through-plane SR of thick "
+                           "slices; default method elrtv, told the slice profile)")
+    size.add_argument("--isotropic", action="store_true",
+                      help="volumes: as --through-plane, with the factor that makes the slice spacing equal to the "
+                           "in-plane voxel size")
     p.add_argument("-o", "--output", required=True, help="output file (.png/.tif for images, .nii[.gz] for volumes)")
     p.add_argument("--method", help="method spec (default: the shipped LIIF weights, or bicubic if none)")
     p.add_argument("--checkpoint", help="LIIF weights/checkpoint to use (same as --method liif:PATH)")
-    p.add_argument("--axis", type=int, default=2, help="volumes: slice axis kept at its resolution (default 2)")
+    p.add_argument("--axis", type=int,
+                   help="volumes: the slice axis, kept in-plane (default 2) or upscaled with --through-plane / "
+                        "--isotropic (default: the axis with the largest voxel size)")
+    p.add_argument("--slice-profile", choices=("box", "gaussian"), default="box",
+                   help="--through-plane: each slice averages a box of the slice thickness (default) or a Gaussian "
+                        "with that FWHM")
+    p.add_argument("--slice-thickness", type=float, metavar="MM",
+                   help="--through-plane: slice thickness in mm (default: the slice spacing, contiguous slices)")
     p.add_argument("--dtype", choices=("input", "float32"), default="input", help="volumes: output data type")
     p.add_argument("--bits", type=int, choices=(8, 16), default=16, help="images: output bit depth (default 16)")
     p.add_argument("--device", default="cpu", help="torch device for LIIF methods (cpu, cuda, ...)")
@@ -48,6 +61,33 @@ def default_method(scale: float) -> str:
     return min(named)[1] if named else "bicubic"
 
 
+def _params(args: argparse.Namespace, spec: str, *, any_scale: bool) -> dict:
+    """Factory options from the command line for method ``spec``."""
+    if args.self_ensemble and not spec.startswith("liif"):
+        raise ValueError(f"--self-ensemble applies to LIIF methods only, not {spec!r}")
+    params: dict = {"intensity": args.intensity}
+    if spec.startswith("liif"):
+        params.update(device=args.device, **({"chunk": args.chunk} if args.chunk else {}))
+        if args.self_ensemble:
+            params["self_ensemble"] = True
+        if any_scale:
+            params["any_scale"] = True  # our default: LIIF renders any scale from the nearest weights
+    return params
+
+
+def _through_plane(args: argparse.Namespace) -> int:
+    from mrisr.volume import upscale_through_plane_file
+
+    spec = f"liif:{args.checkpoint}" if args.checkpoint else (args.method or "elrtv")
+    params = _params(args, spec, any_scale=False)
+    out = upscale_through_plane_file(
+        args.input, args.output, factor=args.through_plane, axis=args.axis, method=spec, params=params,
+        profile=args.slice_profile, thickness=args.slice_thickness, dtype=args.dtype,
+    )
+    print(f"wrote {out} ({spec}, through-plane)")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -59,6 +99,13 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("give either --method or --checkpoint, not both")
     src = Path(args.input)
     volume = is_nifti_file(src) or src.is_dir()
+    through = args.through_plane is not None or args.isotropic
+    if through and not volume:
+        raise ValueError(f"{src}: --through-plane and --isotropic apply to volumes (.nii, .nii.gz or a DICOM folder)")
+    if not through and (args.slice_thickness is not None or args.slice_profile != "box"):
+        raise ValueError("--slice-profile and --slice-thickness apply with --through-plane or --isotropic only")
+    if through:
+        return _through_plane(args)
     size = parse_size(args.size) if args.size else None
     image = None if volume else read_image(src)
     if args.scale is not None:
@@ -66,19 +113,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         scale = size[0] / image.shape[0] if image is not None else 2.0
     spec = f"liif:{args.checkpoint}" if args.checkpoint else (args.method or default_method(scale))
-    if args.self_ensemble and not spec.startswith("liif"):
-        raise ValueError(f"--self-ensemble applies to LIIF methods only, not {spec!r}")
-    params: dict = {"intensity": args.intensity}
-    if spec.startswith("liif"):
-        params.update(device=args.device, **({"chunk": args.chunk} if args.chunk else {}))
-        if args.self_ensemble:
-            params["self_ensemble"] = True
-        if not (args.method or args.checkpoint) and spec != "liif":
-            params["any_scale"] = True  # our default: LIIF renders any scale from the nearest weights
+    params = _params(args, spec, any_scale=not (args.method or args.checkpoint) and spec != "liif")
     if volume:
         from mrisr.volume import upscale_volume_file
 
-        upscale_volume_file(src, args.output, scale=None if size else scale, size=size, axis=args.axis,
+        upscale_volume_file(src, args.output, scale=None if size else scale, size=size,
+                            axis=2 if args.axis is None else args.axis,
                             method=spec, params=params, dtype=args.dtype)
         print(f"wrote {args.output} ({spec})")
         return 0
