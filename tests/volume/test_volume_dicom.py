@@ -23,7 +23,7 @@ SPACING = (0.8, 0.6)  # row spacing (between rows), column spacing (between colu
 GAP = 2.5
 
 
-def _series(folder, n=5, rows=6, cols=7, *, slope=1.0, inter=0.0, series="1.2.3.4", order=None):
+def _series(folder, n=5, rows=6, cols=7, *, slope=1.0, inter=0.0, series="1.2.3.4", order=None, thickness=None):
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage
 
@@ -46,6 +46,8 @@ def _series(folder, n=5, rows=6, cols=7, *, slope=1.0, inter=0.0, series="1.2.3.
         ds.ImageOrientationPatient = [*ROW, *COL]
         ds.ImagePositionPatient = list(ORIGIN + k * GAP * NORMAL)
         ds.RescaleSlope, ds.RescaleIntercept = slope, inter
+        if thickness is not None:
+            ds.SliceThickness = thickness
         ds.PixelData = pixels[k].tobytes()
         ds.save_as(folder / f"{series}-im{(7 * k) % n:03d}.dcm", enforce_file_format=True)  # names not in slice order
     return pixels
@@ -101,3 +103,19 @@ def test_missing_pydicom_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "pydicom", None)
     with pytest.raises(InputError, match=r"pip install 'mrisr\[dicom\]'"):
         read_dicom_series(tmp_path / "s")
+
+
+def test_series_slice_thickness_reaches_through_plane_sr(tmp_path):
+    from mrisr.volume import upscale_through_plane
+
+    _series(tmp_path / "s", n=6, rows=12, cols=12, thickness=1.5)  # 1.5 mm slices every 2.5 mm: gaps
+    img = read_dicom_series(tmp_path / "s")
+    assert img.extra["slice_thickness"] == 1.5
+    auto, told, contiguous = (
+        upscale_through_plane(img, factor=4, method="elrtv", progress=False, **kw).get_fdata()
+        for kw in ({}, {"thickness": 1.5}, {"thickness": 2.5})
+    )
+    np.testing.assert_array_equal(auto, told)
+    assert np.abs(auto - contiguous).max() > 1.0  # the recorded thickness changed the solution
+    _series(tmp_path / "u", n=6, rows=12, cols=12)
+    assert "slice_thickness" not in read_dicom_series(tmp_path / "u").extra

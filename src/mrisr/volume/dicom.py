@@ -141,7 +141,8 @@ def read_dicom_series(folder: str | Path):
     -------
     nibabel.Nifti1Image
         Shape (columns, rows, slices); RAS+ affine; qform/sform code 1;
-        units mm.
+        units mm. The series' SliceThickness (mm), when given, is in
+        ``img.extra["slice_thickness"]``.
 
     Raises
     ------
@@ -170,5 +171,8 @@ def read_dicom_series(folder: str | Path):
         img.set_data_dtype(stored)
     descr = str(ds0.get("SeriesDescription", ""))[:79]
     img.header["descrip"] = descr.encode("ascii", "replace")
+    thickness = ds0.get("SliceThickness", None)
+    if thickness not in (None, "") and float(thickness) > 0:
+        img.extra["slice_thickness"] = float(thickness)  # mm along axis 2; used by through-plane SR
     logger.info("%s: %d DICOM slices -> %s", folder, len(slices), data.shape)
     return img

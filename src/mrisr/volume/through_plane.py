@@ -127,6 +127,10 @@ def _through_plane(img, *, factor, spacing, axis, method, params, profile, thick
     axis, shape, eff = slice_plan(src.raw.shape, zooms, axis=axis, factor=factor, spacing=spacing)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    recorded = getattr(img, "extra", {}).get("slice_thickness") if axis == 2 else None
+    if thickness is None and recorded:
+        thickness = float(recorded)
+        logger.info("%s: slice thickness %g mm (spacing %g mm) from the DICOM header", src.label, thickness, zooms[2])
     if thickness is not None and not (np.isfinite(thickness) and thickness > 0):
         raise ValueError(f"slice thickness must be > 0 mm, got {thickness!r}")
     rel = 1.0 if thickness is None else float(thickness) / zooms[axis]
@@ -197,8 +201,10 @@ def upscale_through_plane(
         Slice profile: a box of the slice thickness, or a Gaussian with that
         full width at half maximum.
     thickness : float, optional
-        Slice thickness in mm; default the slice spacing (contiguous slices).
-        Smaller means gaps between slices, larger overlapping slices.
+        Slice thickness in mm; default the DICOM series' SliceThickness when
+        the slice axis is the series' (axis 2), else the slice spacing
+        (contiguous slices). Smaller means gaps between slices, larger
+        overlapping slices.
     batch_size, dtype, progress
         As in :func:`mrisr.volume.upscale_volume` (``batch_size`` counts planes).
 

@@ -30,7 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="--through-plane: each slice averages a box of the slice thickness (default) or a Gaussian "
                         "with that FWHM")
     p.add_argument("--slice-thickness", type=float, metavar="MM",
-                   help="--through-plane: slice thickness in mm (default: the slice spacing, contiguous slices)")
+                   help="--through-plane: slice thickness in mm (default: a DICOM series' SliceThickness, else the "
+                        "slice spacing, i.e. contiguous slices)")
     p.add_argument("--dtype", choices=("input", "float32"), default="input", help="volumes: output data type")
     p.add_argument("--bits", type=int, choices=(8, 16), default=16, help="images: output bit depth (default 16)")
     p.add_argument("--device", default="cpu", help="torch device for LIIF methods (cpu, cuda, ...)")
