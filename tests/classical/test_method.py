@@ -87,3 +87,18 @@ def test_tune_cli_rejects_bad_set(tmp_path, capsys):
     assert "unknown ELRTV parameter" in capsys.readouterr().err
     assert main(base + ["--set", "lam_tv"]) == 2
     assert "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_tune_with_a_known_operator_keeps_it_and_beats_no_regularisation():
+    from mrisr.classical.operators import profile_matrix
+    from mrisr.classical.tune import TuneData, evaluate_params, tune
+
+    hr = [phantom(32, seed=s) for s in (1, 2)]
+    lr = [h @ profile_matrix(32, 8).T for h in hr]  # thick "slices" along columns
+    data = TuneData(["a", "b"], hr, lr)
+    spec = {"kind": "slice_profile", "profile": "box", "thickness": 1.0, "bias": 0.0}
+    params, meta = tune(data, 4, trials=3, operator=spec, fixed={"steps": 1}, progress=False, max_seconds=60)
+    assert params["operator"] == spec and meta["trials"] == 3
+    plain = evaluate_params(data, {"operator": spec, "lam_tv": 0.0, "iters": 1})
+    assert meta["psnr"] == pytest.approx(evaluate_params(data, params)["psnr"])
+    assert meta["psnr"] > plain["psnr"]

@@ -133,3 +133,21 @@ def test_file_round_trip_and_bad_input(tmp_path):
     with pytest.raises(TypeError, match="unknown options: scale"):
         upscale_through_plane_file(src, tmp_path / "bad.nii.gz", scale=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["iso.nii.gz", "thick.nii.gz"]
+
+
+@pytest.mark.parametrize("factor, preset", [(2.0, 2), (2.9, 2), (3.0, 4), (4.0, 4), (6.0, 4)])
+def test_plain_elrtv_uses_the_through_plane_preset_of_the_nearer_factor(factor, preset):
+    from mrisr.classical.elrtv import ELRTVConfig
+    from mrisr.classical.method import read_preset, slices_preset_path
+    from mrisr.volume.through_plane import _method_spec
+
+    spec, scale, params = _method_spec("elrtv", None, "gaussian", 0.8, factor)
+    assert spec == f"elrtv:{slices_preset_path(preset)}" and scale == preset
+    assert params["operator"] == {"kind": "slice_profile", "profile": "gaussian", "thickness": 0.8, "bias": 0.0}
+    shipped = read_preset(slices_preset_path(preset))
+    assert shipped["operator"]["kind"] == "slice_profile"
+    ELRTVConfig.from_dict({k: v for k, v in shipped.items() if k != "operator"})
+    # a named preset, an explicit operator and other methods are left as given
+    assert _method_spec("elrtv:my.yaml", None, "box", 1.0, factor)[:2] == ("elrtv:my.yaml", factor)
+    assert _method_spec("elrtv", {"operator": "gaussian"}, "box", 1.0, factor)[2]["operator"] == "gaussian"
+    assert _method_spec("bicubic", None, "box", 1.0, factor) == ("bicubic", factor, None)

@@ -42,6 +42,11 @@ def preset_path(scale: int) -> Path:
     return Path(str(resources.files("mrisr.classical") / "presets" / f"elrtv_x{scale}.yaml"))
 
 
+def slices_preset_path(scale: int) -> Path:
+    """Path of the shipped through-plane preset (``slice_profile`` operator) for 2x or 4x."""
+    return Path(str(resources.files("mrisr.classical") / "presets" / f"elrtv_slices_x{scale}.yaml"))
+
+
 def shipped_preset(scale: float) -> dict[str, Any]:
     """Shipped parameters for ``scale``; other scales get the 2x preset with a Gaussian operator."""
     s = float(scale)

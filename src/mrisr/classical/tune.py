@@ -123,12 +123,15 @@ def tune(
     progress: bool = True,
     first: dict[str, Any] | None = None,
     fixed: dict[str, Any] | None = None,
+    operator: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Run (or resume) a study until it holds ``trials`` finished trials.
 
     ``first`` (e.g. an earlier preset) is enqueued as the first trial of a new
     study (only its keys that are searched are used). ``fixed`` options are
     set in every trial and in the result (they override searched ones).
+    ``operator`` (an operator spec) replaces the kernel fitted on the images,
+    for degradations known by construction (e.g. a slice profile).
 
     Returns
     -------
@@ -140,7 +143,7 @@ def tune(
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    operator = fit_operator(data, scale, taps=taps)
+    operator = fit_operator(data, scale, taps=taps) if operator is None else dict(operator)
     name = study_name or f"elrtv-x{scale}-{rank_mode}"
     study = optuna.create_study(
         study_name=name,

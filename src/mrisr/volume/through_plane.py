@@ -11,7 +11,9 @@ Methods that take a degradation operator (ELRTV) are told the acquisition: a
 ``slice_profile`` operator (:func:`mrisr.classical.operators.profile_matrix`)
 that averages the fine grid over a box of the slice thickness (or a Gaussian
 with that full width at half maximum) around each slice centre, and leaves the
-in-plane axis untouched. Interpolation methods need no model. The trained LIIF
+in-plane axis untouched. Plain ``'elrtv'`` uses the through-plane presets
+(``presets/elrtv_slices_x2.yaml``, ``..._x4.yaml``), tuned for this operator
+on IXI training slices thickened along one axis. Interpolation methods need no model. The trained LIIF
 models learned IXI's in-plane blur on both axes and are not suited to this
 degradation (``experiments/through_plane/``); they run, but are not the
 default.
@@ -107,14 +109,29 @@ def slice_plan(
     return axis, (shape[0], shape[1], shape[2]), shape[axis] / n_in
 
 
-def _method_params(method: Any, params: dict | None, profile: str, thickness: float) -> dict | None:
-    """``params`` plus the slice-profile operator for methods that take one (unless one is given)."""
-    if callable(method) or str(method).partition(":")[0].strip() not in OPERATOR_METHODS:
-        return params
+def _method_spec(method: Any, params: dict | None, profile: str, thickness: float, factor: float):
+    """``(method, scale, params)`` to build: ELRTV gets its through-plane preset and the slice profile.
+
+    Plain ``'elrtv'`` uses the shipped through-plane preset of the nearer factor (2 below 3, else 4), tuned
+    on IXI slices thickened along one axis (``scripts/tune_through_plane.py``); ``elrtv:PRESET.yaml`` uses
+    the given preset. Methods that take an operator are given the ``slice_profile`` one unless ``params``
+    holds an operator.
+    """
+    if callable(method):
+        return method, factor, params
+    spec = str(method).strip()
+    if spec.partition(":")[0].strip() not in OPERATOR_METHODS:
+        return method, factor, params
+    scale = factor
+    if spec == "elrtv":
+        from mrisr.classical.method import slices_preset_path
+
+        scale = 2 if factor < 3 else 4
+        spec = f"elrtv:{slices_preset_path(scale)}"
     out = dict(params or {})
     out.setdefault("progress", False)  # the planes' own bar shows progress
     out.setdefault("operator", {"kind": "slice_profile", "profile": profile, "thickness": thickness, "bias": 0.0})
-    return out
+    return spec, scale, out
 
 
 def _through_plane(img, *, factor, spacing, axis, method, params, profile, thickness, batch_size, dtype, progress):
@@ -137,7 +154,8 @@ def _through_plane(img, *, factor, spacing, axis, method, params, profile, thick
     profile_matrix(shape[axis], src.raw.shape[axis], profile=profile, thickness=rel)  # validate now
     store = _storage(src, dtype)
     identity = shape == src.raw.shape
-    fn = _build_method(method, eff, _method_params(method, params, profile, rel), identity)
+    spec, scale, opts = _method_spec(method, params, profile, rel, eff)
+    fn = _build_method(spec, scale, opts, identity)
     if not identity and str(getattr(fn, "name", method)).startswith("liif"):
         logger.warning("the LIIF models learned IXI's in-plane blur on both axes; adding slices they scored far "
                        "below bicubic interpolation (experiments/through_plane/); elrtv is the default here")
@@ -193,7 +211,9 @@ def upscale_through_plane(
     method : str or callable, default 'elrtv'
         A method spec (``'elrtv'``, ``'bicubic'``, ``'zerofill'``, ...) or a
         ready method object, applied to the 2-D planes that contain the slice
-        axis. ELRTV is given the slice profile as its degradation operator.
+        axis. ELRTV is given the slice profile as its degradation operator;
+        plain ``'elrtv'`` uses the through-plane preset of the nearer factor
+        (2 or 4), ``'elrtv:PRESET.yaml'`` another preset.
     params : dict, optional
         Extra factory options for the method (an ``operator`` here replaces the
         slice-profile one).
