@@ -89,4 +89,5 @@ def test_through_plane_mistakes_are_one_line(tmp_path, capsys):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "Traceback" not in err[0], err
+        assert "slice.png" in err[0] or "t2.nii.gz" in err[0] or "--slice" in err[0], err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["slice.png", "t2.nii.gz"]

@@ -92,6 +92,11 @@ def test_factor_one_is_an_exact_copy():
     out = upscale_through_plane(_image(data, dtype=np.int16), factor=1, progress=False)
     np.testing.assert_array_equal(np.asarray(out.dataobj), data)
     assert out.header.get_zooms() == (1.0, 1.0, 4.0)
+    scaled = _image(data, dtype=np.int16)
+    scaled.header.set_slope_inter(0.5, -10.0)
+    scaled = nib.Nifti1Image.from_bytes(scaled.to_bytes())  # stored ints with a slope, as read from disk
+    out = upscale_through_plane(scaled, factor=1, dtype="float32", progress=False)
+    np.testing.assert_array_equal(out.get_fdata(), data * 0.5 - 10.0)
 
 
 def test_elrtv_told_the_slice_profile_beats_interpolation_and_explains_the_slices():

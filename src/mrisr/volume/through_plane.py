@@ -163,10 +163,11 @@ def _through_plane(img, *, factor, spacing, axis, method, params, profile, thick
                 src.label, src.raw.shape, shape, src.raw.shape[axis], shape[axis], axis, eff, profile, rel,
                 "identity" if identity else getattr(fn, "name", method))
     if identity:
-        return src, src.raw.astype(store.dtype, copy=True), store
+        phys = src.raw.astype(np.float64) * src.slope + src.inter
+        return src, encode(phys, store.dtype, slope=store.slope, inter=store.inter), store
     imap = IntensityMap.from_raw(src.raw, slope=src.slope, inter=src.inter)
     views = [a for a in range(3) if a != axis]
-    acc = np.zeros(shape, dtype=np.float64)
+    acc = np.zeros(shape, dtype=np.float32)  # the sum of the two views' [0, 1] estimates
     with tqdm(total=sum(src.raw.shape[a] for a in views), unit="plane", desc="through-plane",
               disable=not progress, leave=False) as bar:
         for a in views:
@@ -277,5 +278,9 @@ def upscale_through_plane_file(input_path: str | Path, output_path: str | Path, 
     unknown = set(options) - set(opts)
     if unknown:
         raise TypeError(f"unknown options: {', '.join(sorted(unknown))}")
-    src, data, store = _through_plane(read_volume(input_path), **{**opts, **options})
+    img = read_volume(input_path)
+    try:
+        src, data, store = _through_plane(img, **{**opts, **options})
+    except ValueError as exc:  # name the file: "patch 6 is larger than the image (30, 4)" alone says too little
+        raise ValueError(f"{input_path}: {exc}") from None
     return _write(src, data, store, output_path)
