@@ -102,3 +102,19 @@ def test_tune_with_a_known_operator_keeps_it_and_beats_no_regularisation():
     plain = evaluate_params(data, {"operator": spec, "lam_tv": 0.0, "iters": 1})
     assert meta["psnr"] == pytest.approx(evaluate_params(data, params)["psnr"])
     assert meta["psnr"] > plain["psnr"]
+
+
+def test_tune_data_operators_solve_each_image_with_its_own():
+    from mrisr.classical.elrtv import elrtv
+    from mrisr.classical.operators import profile_matrix
+    from mrisr.classical.tune import TuneData, evaluate_params
+    from mrisr.metrics import psnr
+
+    hr = [phantom(32, seed=s) for s in (1, 2)]
+    ops = [{"kind": "slice_profile"}, {"kind": "slice_profile", "profile": "gaussian", "thickness": 1.5}]
+    lr = [hr[0] @ profile_matrix(32, 8).T, hr[1] @ profile_matrix(32, 8, profile="gaussian", thickness=1.5).T]
+    params = {"operator": "gaussian", "lam_tv": 1e-4, "iters": 5}  # the trial's operator is not used
+    got = evaluate_params(TuneData(["a", "b"], hr, lr, ops), params)["psnr"]
+    each = [psnr(elrtv(y, out_shape=x.shape, operator=op, lam_tv=1e-4, iters=5).image, x)
+            for x, y, op in zip(hr, lr, ops, strict=True)]
+    assert got == pytest.approx(np.mean(each))

@@ -29,11 +29,16 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TuneData:
-    """Tuning images: names, HR and LR arrays."""
+    """Tuning images: names, HR and LR arrays, and optionally each image's own operator spec.
+
+    With ``operators`` (one spec per image, e.g. slice profiles of different kinds), each image is solved
+    with its own operator instead of the trial's ``operator``.
+    """
 
     names: list[str]
     hr: list[np.ndarray]
     lr: list[np.ndarray]
+    operators: list[dict[str, Any]] | None = None
 
 
 def load_images(root: str | Path, split: str, scale: int, *, start: int = 0, count: int = 12) -> TuneData:
@@ -98,9 +103,10 @@ def evaluate_params(
     """
     opts = {k: v for k, v in params.items() if k != "operator"}
     ps, ss, ts = [], [], []
-    for k, (hr, lr) in enumerate(zip(data.hr, data.lr, strict=True)):
+    ops = data.operators or [params["operator"]] * len(data.hr)
+    for k, (hr, lr, op) in enumerate(zip(data.hr, data.lr, ops, strict=True)):
         t0 = time.perf_counter()
-        sr = elrtv(lr, out_shape=hr.shape, operator=params["operator"], record_energy=False, **opts).image
+        sr = elrtv(lr, out_shape=hr.shape, operator=op, record_energy=False, **opts).image
         ts.append(time.perf_counter() - t0)
         ps.append(psnr(sr, hr))
         ss.append(ssim(sr, hr))
