@@ -44,14 +44,20 @@ def preset_path(scale: int) -> Path:
 
 def slices_preset_path(scale: int) -> Path:
     """Path of the shipped through-plane preset (``slice_profile`` operator) for 2x or 4x."""
-    return Path(str(resources.files("mrisr.classical") / "presets" / f"elrtv_slices_x{scale}.yaml"))
+    return preset_path(scale).with_name(f"elrtv_slices_x{scale}.yaml")
+
+
+def _preset_scale(scale: float) -> int | None:
+    """The scale of the shipped in-plane preset made for ``scale`` (None if there is none)."""
+    s = float(scale)
+    return int(s) if s.is_integer() and int(s) in PRESET_SCALES else None
 
 
 def shipped_preset(scale: float) -> dict[str, Any]:
     """Shipped parameters for ``scale``; other scales get the 2x preset with a Gaussian operator."""
-    s = float(scale)
-    if s.is_integer() and int(s) in PRESET_SCALES:
-        return read_preset(preset_path(int(s)))
+    s, preset = float(scale), _preset_scale(scale)
+    if preset:
+        return read_preset(preset_path(preset))
     logger.warning("no ELRTV preset for scale %g: using the x2 regularisation (with a Gaussian operator unless one "
                    "is given)", s)
     params = read_preset(preset_path(2))
@@ -124,8 +130,7 @@ def _elrtv_reference(scale: float):
     """The input range of the preset used at ``scale`` (tuned on IXI's stored training pairs of its scale)."""
     from mrisr.methods.intensity import shipped_reference
 
-    s = float(scale)
-    return shipped_reference(int(s) if s.is_integer() and int(s) in PRESET_SCALES else 2)
+    return shipped_reference(_preset_scale(scale) or 2)
 
 
 make_elrtv.intensity_reference = _elrtv_reference

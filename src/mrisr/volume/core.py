@@ -173,6 +173,12 @@ def output_shape(
     return (shape[0], shape[1], shape[2]), eff
 
 
+def check_batch_size(batch_size: Any) -> None:
+    """Raise ``ValueError`` unless ``batch_size`` is a positive integer."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+
+
 def _storage(src: _Source, dtype: str) -> _Storage:
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
@@ -257,8 +263,7 @@ def _image(src: _Source, data: np.ndarray, store: _Storage, *, exact_scaling: bo
 def _upscale(img, *, scale, size, axis, method, params, batch_size, dtype, progress):
     src = _source(img)
     shape, eff = output_shape(src.raw.shape, axis=axis, scale=scale, size=size)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    check_batch_size(batch_size)
     store = _storage(src, dtype)
     identity = shape == src.raw.shape
     fn = _build_method(method, eff, params, identity)

@@ -35,7 +35,17 @@ import numpy as np
 from mrisr.data.io import is_nifti_file
 from mrisr.data.resize import check_scale
 from mrisr.errors import InputError
-from mrisr.volume.core import _apply, _build_method, _image, _source, _storage, _write, read_volume
+from mrisr.volume.core import (
+    _apply,
+    _build_method,
+    _image,
+    _process,
+    _source,
+    _storage,
+    _write,
+    check_batch_size,
+    read_volume,
+)
 from mrisr.volume.intensity import IntensityMap, encode
 
 logger = logging.getLogger(__name__)
@@ -142,8 +152,7 @@ def _through_plane(img, *, factor, spacing, axis, method, params, profile, thick
     src = _source(img)
     zooms = _zooms(src.img)
     axis, shape, eff = slice_plan(src.raw.shape, zooms, axis=axis, factor=factor, spacing=spacing)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    check_batch_size(batch_size)
     recorded = getattr(img, "extra", {}).get("slice_thickness") if axis == 2 else None
     if thickness is None and recorded:
         thickness = float(recorded)
@@ -162,9 +171,8 @@ def _through_plane(img, *, factor, spacing, axis, method, params, profile, thick
     logger.info("%s: %s -> %s, %d slices -> %d along axis %d (x%.4g, %s profile %.3g spacings, %s)",
                 src.label, src.raw.shape, shape, src.raw.shape[axis], shape[axis], axis, eff, profile, rel,
                 "identity" if identity else getattr(fn, "name", method))
-    if identity:
-        phys = src.raw.astype(np.float64) * src.slope + src.inter
-        return src, encode(phys, store.dtype, slope=store.slope, inter=store.inter), store
+    if identity:  # the in-plane path's exact copy (stored values re-encoded in the output type)
+        return src, _process(src, shape, axis, None, store, batch_size=batch_size, progress=False), store
     imap = IntensityMap.from_raw(src.raw, slope=src.slope, inter=src.inter)
     views = [a for a in range(3) if a != axis]
     acc = np.zeros(shape, dtype=np.float32)  # the sum of the two views' [0, 1] estimates
