@@ -6,7 +6,7 @@ volumes, with the study's evaluation protocol built in.
 
 from __future__ import annotations
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 __all__ = ["__version__", "upscale_through_plane", "upscale_volume"]
 

@@ -70,7 +70,7 @@ def test_isotropic_adds_slices_along_the_thickest_axis(tmp_path):
     assert np.allclose(_fov_centre(img), _fov_centre(src), atol=1e-4)
     out2 = tmp_path / "tp.nii.gz"
     assert main(["upscale", str(tmp_path / "t2.nii.gz"), "--through-plane", "3", "--axis", "2",
-                 "--slice-profile", "gaussian", "--slice-thickness", "1.5", "-o", str(out2)]) == 0  # elrtv
+                 "--method", "elrtv", "--slice-profile", "gaussian", "--slice-thickness", "1.5", "-o", str(out2)]) == 0
     assert nib.load(out2).shape == (12, 10, 12)
 
 

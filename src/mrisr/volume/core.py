@@ -43,6 +43,7 @@ from mrisr.data.resize import check_scale, scaled_shape
 from mrisr.errors import InputError
 from mrisr.volume.geometry import voxel_map
 from mrisr.volume.intensity import IntensityMap, encode
+from mrisr.volume.selfsup import is_selfsup
 
 logger = logging.getLogger(__name__)
 
@@ -194,6 +195,9 @@ def _build_method(method: Any, scale: float, params: dict | None, identity: bool
     """A method object (``None`` for the identity path); names are validated either way."""
     if callable(method):
         return None if identity else method
+    if is_selfsup(method):
+        raise ValueError("liif-selfsup is fitted to a thick-slice volume's own slices and adds slices: "
+                         "use it with upscale_through_plane (mrisr upscale --through-plane / --isotropic)")
     from mrisr.methods import _ensure_registered
     from mrisr.methods.base import METHODS, make_method
 

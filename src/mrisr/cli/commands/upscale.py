@@ -7,6 +7,7 @@ import argparse
 NAME = "upscale"
 HELP = "super-resolve an image (PNG/TIFF) or a NIfTI volume to any scale or size, or add slices to a volume"
 ORDER = 10
+SELFSUP = "liif-selfsup"  # through-plane only: fitted to the input volume (mrisr.volume.selfsup)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -16,7 +17,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     size.add_argument("--size", help="output size HxW, e.g. 512x512 (in-plane size for volumes)")
     size.add_argument("--through-plane", type=float, metavar="FACTOR",
                       help="volumes: FACTOR times as many slices along the slice axis (through-plane SR of thick "
-                           "slices; default method elrtv, told the slice profile)")
+                           "slices; default method liif-selfsup, fitted to the volume's own slices; elrtv is faster)")
     size.add_argument("--isotropic", action="store_true",
                       help="volumes: as --through-plane, with the factor that makes the slice spacing equal to the "
                            "in-plane voxel size")
@@ -32,6 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--slice-thickness", type=float, metavar="MM",
                    help="--through-plane: slice thickness in mm (default: a DICOM series' SliceThickness, else the "
                         "slice spacing, i.e. contiguous slices)")
+    p.add_argument("--selfsup-steps", type=int, metavar="N",
+                   help="--method liif-selfsup: fine-tuning steps on the volume's own slices (default 500)")
     p.add_argument("--dtype", choices=("input", "float32"), default="input", help="volumes: output data type")
     p.add_argument("--bits", type=int, choices=(8, 16), default=16, help="images: output bit depth (default 16)")
     p.add_argument("--device", default="cpu", help="torch device for LIIF methods (cpu, cuda, ...)")
@@ -79,8 +82,12 @@ def _params(args: argparse.Namespace, spec: str, *, any_scale: bool) -> dict:
 def _through_plane(args: argparse.Namespace) -> int:
     from mrisr.volume import upscale_through_plane_file
 
-    spec = f"liif:{args.checkpoint}" if args.checkpoint else (args.method or "elrtv")
+    spec = f"liif:{args.checkpoint}" if args.checkpoint else (args.method or SELFSUP)
     params = _params(args, spec, any_scale=False)
+    if args.selfsup_steps is not None:
+        if spec != SELFSUP:
+            raise ValueError(f"--selfsup-steps applies to --method {SELFSUP}, not {spec!r}")
+        params["steps"] = args.selfsup_steps
     out = upscale_through_plane_file(
         args.input, args.output, factor=args.through_plane, axis=args.axis, method=spec, params=params,
         profile=args.slice_profile, thickness=args.slice_thickness, dtype=args.dtype,
@@ -107,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--slice-profile and --slice-thickness apply with --through-plane or --isotropic only")
     if through:
         return _through_plane(args)
+    if args.method == SELFSUP or args.selfsup_steps is not None:
+        raise ValueError(f"{SELFSUP} adds slices to a volume: use it with --through-plane or --isotropic")
     size = parse_size(args.size) if args.size else None
     image = None if volume else read_image(src)
     if args.scale is not None:

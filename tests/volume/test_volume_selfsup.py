@@ -1,0 +1,145 @@
+"""Self-supervised through-plane LIIF: training pairs, fine-tuning, the through-plane and command-line paths."""
+
+from __future__ import annotations
+
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mrisr.classical.operators import profile_matrix
+from mrisr.models.checkpoint import load_model
+from mrisr.models.method import LIIFMethod
+from mrisr.volume import upscale_through_plane, upscale_volume
+from mrisr.volume.selfsup import SelfSupConfig, SlicePairs
+from mrisr.weights import entry_for, verified_path
+
+FAST = {"steps": 30, "crops": 2, "patch": 16, "queries": 256, "min_foreground": 0.0}
+
+
+def _phantom(shape=(16, 18, 24), factor=2):
+    """(HR head-like volume with edges along every axis, its thick-slice version along axis 2)."""
+    g = np.meshgrid(*[np.linspace(-1, 1, n) for n in shape], indexing="ij")
+    r = np.sqrt(g[0] ** 2 + g[1] ** 2 + g[2] ** 2)
+    hr = 0.7 * (r < 0.85) + 0.25 * ((np.abs(g[0] - g[2]) < 0.25) & (r < 0.85)) + 0.05 * (np.sin(5 * g[1]) > 0)
+    m = profile_matrix(shape[2], shape[2] // factor)
+    return hr, np.einsum("ijk,lk->ijl", hr, m)
+
+
+def _psnr(a, b):
+    return 10 * np.log10(1.0 / np.mean((a - b) ** 2))
+
+
+@pytest.mark.parametrize("factor", [2.0, 3.0, 2.5])
+def test_training_queries_sit_where_their_targets_are(factor):
+    # HR linear in both axes: a box average along the rows is the ramp at the slice centre, so
+    # bilinear interpolation of the LR crop at a query's coordinate must give the query's HR target,
+    # through every flip and transpose (coordinates and cells move with the image)
+    a, b = 60, 40
+    rows, cols = np.meshgrid(np.arange(a), np.arange(b), indexing="ij")
+    slices = np.stack([0.01 * rows + 0.004 * cols + 0.1 * k for k in range(3)]).astype(np.float32)
+    cfg = SelfSupConfig(crops=4, patch=20, queries=200, min_foreground=0.0, seed=3)
+    pairs = SlicePairs(slices, factor, "box", 1.0, cfg)
+    assert pairs.ratio == pytest.approx(factor, rel=0.05)
+    seen = set()
+    for _ in range(12):
+        lr, coord, cell, target = pairs.batch()
+        seen.add(lr.shape[-2:])
+        h, w = lr.shape[-2:]
+        # cells: one HR voxel, i.e. 1/ratio of an LR pixel along the thickened axis, 1 along the other
+        # (an LR pixel spans 2/h of the crop's [-1, 1])
+        in_lr_pixels = cell[0, 0] * torch.tensor([h, w]) / 2
+        np.testing.assert_allclose(sorted(in_lr_pixels.tolist()), sorted([1 / pairs.ratio, 1]), rtol=1e-5)
+        inner = (coord.abs() < 1 - 2.0 / min(h, w)).all(-1)  # away from the crop's edge (no extrapolation)
+        got = F.grid_sample(lr, coord.flip(-1)[:, None], mode="bilinear", align_corners=False)[:, 0, 0]
+        # within 0.1 HR row (0.001): at non-integer factors the voxel-integrated box averages the ramp
+        # 0.05 rows off the slice centre; a misplaced query is off by half a row or more
+        np.testing.assert_allclose(got[inner].numpy(), target[..., 0][inner].numpy(), atol=1e-5 if factor % 1 == 0
+                                   else 1e-3)
+    assert len(seen) == 2  # both orientations are trained
+
+
+def test_config_is_validated_and_unknown_options_are_named():
+    with pytest.raises(ValueError, match="steps must be an integer"):
+        SelfSupConfig(steps=-1)
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        SelfSupConfig(lr=0.0)
+    cfg, rest = SelfSupConfig.from_params({"steps": 3, "self_ensemble": True, "intensity": "auto"})
+    assert cfg.steps == 3 and rest == {"self_ensemble": True}
+    with pytest.raises(ValueError, match="unknown liif-selfsup options: stepz"):
+        SelfSupConfig.from_params({"stepz": 3})
+    img = nib.Nifti1Image(np.zeros((8, 8, 4), np.float32), np.diag([1.0, 1.0, 2.0, 1.0]))
+    with pytest.raises(ValueError, match="unknown liif-selfsup options"):
+        upscale_through_plane(img, method="liif-selfsup", params={"stepz": 3}, progress=False)
+
+
+def test_a_model_in_memory_renders_like_the_file_it_came_from():
+    path = verified_path(entry_for("liif-x2"))
+    model, meta = load_model(path)
+    lr = np.random.default_rng(0).random((2, 12, 10)).astype(np.float32)
+    np.testing.assert_array_equal(LIIFMethod.from_model(model, meta, name="m")(lr, (24, 20)),
+                                  LIIFMethod(path)(lr, (24, 20)))
+
+
+def test_zero_steps_is_the_starting_model_without_the_intensity_guard():
+    _, lr = _phantom()
+    img = nib.Nifti1Image(lr.astype(np.float32), np.diag([1.0, 1.0, 2.0, 1.0]))
+    base = upscale_through_plane(img, factor=2, method="liif-x2", params={"intensity": "off"}, progress=False)
+    fitted = upscale_through_plane(img, factor=2, method="liif-selfsup", params={"steps": 0}, progress=False)
+    np.testing.assert_array_equal(fitted.get_fdata(), base.get_fdata())
+
+
+def test_fine_tuning_on_the_volume_itself_learns_the_slice_profile():
+    # the shipped in-plane model does not know thick slices; a few steps on the volume's own slices,
+    # thickened the same way, must move it clearly towards the truth it never saw
+    hr, lr = _phantom()
+    img = nib.Nifti1Image(lr.astype(np.float32), np.diag([1.0, 1.0, 2.0, 1.0]))
+    scores = {}
+    for steps in (0, FAST["steps"]):
+        out = upscale_through_plane(img, factor=2, method="liif-selfsup", params={**FAST, "steps": steps},
+                                    progress=False)
+        scores[steps] = _psnr(out.get_fdata(), hr)
+    assert scores[FAST["steps"]] > scores[0] + 1.0, scores
+
+
+def test_command_line(tmp_path, capsys):
+    from mrisr.cli.main import main
+
+    _, lr = _phantom(shape=(16, 16, 16))
+    src = tmp_path / "thick.nii.gz"
+    nib.save(nib.Nifti1Image(lr.astype(np.float32), np.diag([1.0, 1.0, 2.0, 1.0])), src)
+    out = tmp_path / "iso.nii.gz"
+    assert main(["upscale", str(src), "--isotropic", "--selfsup-steps", "2", "-o", str(out)]) == 0  # the default
+    assert nib.load(out).shape == (16, 16, 16)
+    bad = tmp_path / "bad.nii.gz"
+    assert main(["upscale", str(src), "--isotropic", "--method", "elrtv", "--selfsup-steps", "2", "-o", str(bad)]) == 2
+    assert "--selfsup-steps applies to --method liif-selfsup" in capsys.readouterr().err
+    assert main(["upscale", str(src), "--scale", "2", "--method", "liif-selfsup", "-o", str(bad)]) == 2
+    assert "liif-selfsup adds slices" in capsys.readouterr().err
+    assert not bad.exists()
+
+
+def test_in_plane_upscaling_refuses_it_with_a_pointer():
+    img = nib.Nifti1Image(np.zeros((8, 8, 4), np.float32), np.diag([1.0, 1.0, 2.0, 1.0]))
+    with pytest.raises(ValueError, match="use it with upscale_through_plane"):
+        upscale_volume(img, scale=2, method="liif-selfsup", progress=False)
+
+
+def test_the_slice_profile_reaches_the_training_pairs(monkeypatch):
+    import mrisr.volume.selfsup as selfsup
+
+    seen = {}
+    real = selfsup.SlicePairs.__init__
+
+    def spy(self, slices, factor, profile, thickness, cfg):
+        seen.update(shape=slices.shape, factor=factor, profile=profile, thickness=thickness)
+        real(self, slices, factor, profile, thickness, cfg)
+
+    monkeypatch.setattr(selfsup.SlicePairs, "__init__", spy)
+    _, lr = _phantom()  # (16, 18, 12) at 1 x 1 x 2 mm
+    img = nib.Nifti1Image(lr.astype(np.float32), np.diag([1.0, 1.0, 2.0, 1.0]))
+    upscale_through_plane(img, factor=2, profile="gaussian", thickness=3.0, params={**FAST, "steps": 1},
+                          progress=False)
+    # the training slices are the volume's 12 axial slices; 3 mm over a 2 mm spacing is 1.5 spacings
+    assert seen == {"shape": (12, 16, 18), "factor": 2.0, "profile": "gaussian", "thickness": 1.5}
