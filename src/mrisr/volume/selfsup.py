@@ -155,17 +155,21 @@ class SlicePairs:
                 break
         return k, i0, j0
 
+    def _first_row(self, i: int) -> int:
+        """The first HR row whose centre lies at or after LR row edge ``i`` (HR row ``j`` is centred at LR
+        coordinate ``(j + 0.5) / ratio``, the LR rows' edges at integers)."""
+        return math.ceil(i * self.ratio - 0.5)
+
     def batch(self):
         """(lr (B, 1, h, w), coord (B, Q, 2), cell (B, Q, 2), target (B, Q, 1)) as torch tensors."""
         import torch
 
         cfg, r = self.cfg, self.ratio
-        rows_lo = lambda i0: math.ceil(i0 * r - 0.5)  # noqa: E731 - first HR row whose centre is in the crop
         lrs, coords, targets = [], [], []
         for _ in range(cfg.crops):
             k, i0, j0 = self._crop()
             lrs.append(self.lr[k, i0:i0 + self.mh, j0:j0 + self.mw])
-            lo, hi = rows_lo(i0), min(rows_lo(i0 + self.mh), self.n_hr)
+            lo, hi = self._first_row(i0), min(self._first_row(i0 + self.mh), self.n_hr)
             rows = self.rng.integers(lo, hi, cfg.queries)
             cols = self.rng.integers(j0, j0 + self.mw, cfg.queries)
             y = 2 * ((rows + 0.5) / r - i0) / self.mh - 1
