@@ -9,11 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from mrisr.classical.operators import profile_matrix
-from mrisr.models.checkpoint import load_model
-from mrisr.models.method import LIIFMethod
 from mrisr.volume import upscale_through_plane, upscale_volume
 from mrisr.volume.selfsup import SelfSupConfig, SlicePairs
-from mrisr.weights import entry_for, verified_path
 
 FAST = {"steps": 30, "crops": 2, "patch": 16, "queries": 256, "min_foreground": 0.0}
 
@@ -72,14 +69,6 @@ def test_config_is_validated_and_unknown_options_are_named():
     img = nib.Nifti1Image(np.zeros((8, 8, 4), np.float32), np.diag([1.0, 1.0, 2.0, 1.0]))
     with pytest.raises(ValueError, match="unknown liif-selfsup options"):
         upscale_through_plane(img, method="liif-selfsup", params={"stepz": 3}, progress=False)
-
-
-def test_a_model_in_memory_renders_like_the_file_it_came_from():
-    path = verified_path(entry_for("liif-x2"))
-    model, meta = load_model(path)
-    lr = np.random.default_rng(0).random((2, 12, 10)).astype(np.float32)
-    np.testing.assert_array_equal(LIIFMethod.from_model(model, meta, name="m")(lr, (24, 20)),
-                                  LIIFMethod(path)(lr, (24, 20)))
 
 
 def test_zero_steps_is_the_starting_model_without_the_intensity_guard():
@@ -143,3 +132,18 @@ def test_the_slice_profile_reaches_the_training_pairs(monkeypatch):
                           progress=False)
     # the training slices are the volume's 12 axial slices; 3 mm over a 2 mm spacing is 1.5 spacings
     assert seen == {"shape": (12, 16, 18), "factor": 2.0, "profile": "gaussian", "thickness": 1.5}
+
+
+def test_the_base_is_any_one_liif_model():
+    from mrisr.weights import entry_for, verified_path
+
+    _, lr = _phantom()
+    img = nib.Nifti1Image(lr.astype(np.float32), np.diag([1.0, 1.0, 2.0, 1.0]))
+    path = verified_path(entry_for("liif-x2"))
+    runs = [upscale_through_plane(img, factor=2, method="liif-selfsup", params={"steps": 0, "base": b},
+                                  progress=False).get_fdata() for b in ("liif-x2", f"liif:{path}")]
+    np.testing.assert_array_equal(runs[0], runs[1])
+    for bad in ("bicubic", "liif-x4-ens"):
+        with pytest.raises(ValueError, match="base must be one LIIF model"):
+            upscale_through_plane(img, factor=2, method="liif-selfsup", params={"steps": 0, "base": bad},
+                                  progress=False)

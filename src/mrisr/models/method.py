@@ -35,23 +35,11 @@ class LIIFMethod:
                  self_ensemble: bool = False) -> None:
         from mrisr.models.checkpoint import load_model
 
-        model, meta = load_model(path, device=device)
-        self._setup(model, meta, name or f"liif:{Path(path).name}", device, batch_size, chunk, info, self_ensemble)
-
-    def _setup(self, model, meta, name, device, batch_size, chunk, info, self_ensemble) -> None:
-        self.model = model.to(device).eval()
+        self.model, meta = load_model(path, device=device)
         self.device, self.batch_size, self.chunk = device, int(batch_size), chunk
         self.self_ensemble = bool(self_ensemble)
-        self.name = name
-        self.info: dict[str, Any] = {**(meta or {}), **(info or {}), "self_ensemble": self.self_ensemble}
-
-    @classmethod
-    def from_model(cls, model, meta: dict | None = None, *, name: str, device: str = "cpu", batch_size: int = 4,
-                   chunk: int | None = None, info: dict | None = None, self_ensemble: bool = False) -> LIIFMethod:
-        """Wrap a model already in memory (e.g. one fine-tuned in this process) instead of loading a file."""
-        obj = cls.__new__(cls)
-        obj._setup(model, meta, name, device, batch_size, chunk, info, self_ensemble)
-        return obj
+        self.name = name or f"liif:{Path(path).name}"
+        self.info: dict[str, Any] = {**meta, **(info or {}), "self_ensemble": self.self_ensemble}
 
     def _render(self, t, shape: tuple[int, int]):
         """(B, 1, h, w) -> (B, 1, H, W), averaged over the dihedral group when ``self_ensemble``."""

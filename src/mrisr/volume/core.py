@@ -196,7 +196,7 @@ def _build_method(method: Any, scale: float, params: dict | None, identity: bool
     if callable(method):
         return None if identity else method
     if is_selfsup(method):
-        raise ValueError("liif-selfsup is fitted to a thick-slice volume's own slices and adds slices: "
+        raise ValueError(f"{method.strip()} is fitted to a thick-slice volume's own slices and adds slices: "
                          "use it with upscale_through_plane (mrisr upscale --through-plane / --isotropic)")
     from mrisr.methods import _ensure_registered
     from mrisr.methods.base import METHODS, make_method

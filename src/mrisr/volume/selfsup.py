@@ -29,6 +29,8 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
+#: the method's name (through-plane only: it is fitted to the input volume)
+METHOD = "liif-selfsup"
 #: options passed on to :class:`mrisr.models.method.LIIFMethod`, which renders the planes
 RENDER_OPTIONS = {"device", "batch_size", "chunk", "self_ensemble"}
 
@@ -91,7 +93,7 @@ class SelfSupConfig:
         own = {k: params.pop(k) for k in list(params) if k in fields}
         unknown = set(params) - RENDER_OPTIONS
         if unknown:
-            raise ValueError(f"unknown liif-selfsup options: {', '.join(sorted(unknown))}")
+            raise ValueError(f"unknown {METHOD} options: {', '.join(sorted(unknown))}")
         return cls(**own), params
 
 
@@ -100,17 +102,19 @@ def base_spec(factor: float, base: str | None) -> str:
     return base or ("liif-x2" if factor < 3 else "liif-x4")
 
 
-def _load_base(spec: str):
-    from mrisr.models.checkpoint import load_model
+def _base_method(spec: str, factor: float, render: dict):
+    """The starting model (a shipped weight file's method or ``liif:PATH``), built by the method registry like
+    any LIIF method, without the intensity guard (the model is fitted to this volume's own intensities)."""
+    from mrisr.methods.base import make_method
+    from mrisr.weights import index
 
-    name, _, arg = spec.partition(":")
-    if name.strip() == "liif":
-        if not arg:
-            raise ValueError("selfsup base 'liif' needs a checkpoint: liif:PATH")
-        return load_model(arg.strip())
-    from mrisr.weights import entry_for, verified_path
-
-    return load_model(verified_path(entry_for(spec.strip())))
+    name = spec.partition(":")[0].strip()
+    shipped = {m for entry in index() for m in entry.methods}
+    if name != "liif" and name not in shipped:
+        raise ValueError(f"{METHOD} base must be one LIIF model (liif-x2, liif-x4, ... or liif:PATH), got {spec!r}")
+    # a shipped name is validated for its own scale only; any_scale lets it start from another factor
+    params = {**render, "intensity": "off", **({"any_scale": True} if name != "liif" else {})}
+    return make_method(spec, scale=factor, params=params)
 
 
 class SlicePairs:
@@ -242,16 +246,14 @@ def fit_through_plane_model(unit: np.ndarray, axis: int, factor: float, *, profi
     """
     import torch
 
-    from mrisr.models.method import LIIFMethod
-
-    cfg, rest = SelfSupConfig.from_params(params)
+    cfg, render = SelfSupConfig.from_params(params)
     spec = base_spec(factor, cfg.base)
-    model, meta = _load_base(spec)
+    method = _base_method(spec, factor, render)
     slices = np.moveaxis(np.asarray(unit, dtype=np.float32), axis, 0)
     pairs = SlicePairs(slices, factor, profile, thickness, cfg)
     t = time.perf_counter()
     with torch.enable_grad():
-        losses = fine_tune(model, pairs, cfg, device=rest.get("device", "cpu"), progress=progress)
+        losses = fine_tune(method.model, pairs, cfg, device=method.device, progress=progress)
     sec = time.perf_counter() - t
     tenth = max(1, len(losses) // 10)
     head = float(np.mean(losses[:tenth])) if losses else float("nan")
@@ -259,11 +261,12 @@ def fit_through_plane_model(unit: np.ndarray, axis: int, factor: float, *, profi
     logger.info("%s: fine-tuned %s on %d in-plane slices (%d -> %d rows, x%.4g) for %d steps in %.0f s; "
                 "L1 %.5f -> %.5f", label, spec, slices.shape[0], pairs.n_hr, pairs.n_lr, pairs.ratio, cfg.steps,
                 sec, head, tail)
-    info = {"selfsup": {**asdict(cfg), "base": spec, "seconds": round(sec, 1), "loss_first": head,
-                        "loss_last": tail, "train_ratio": pairs.ratio}}
-    return LIIFMethod.from_model(model, meta, name="liif-selfsup", info=info, **rest)
+    method.name = METHOD
+    method.info["selfsup"] = {**asdict(cfg), "base": spec, "seconds": round(sec, 1), "loss_first": head,
+                              "loss_last": tail, "train_ratio": pairs.ratio}
+    return method
 
 
 def is_selfsup(method: Any) -> bool:
     """Whether ``method`` names the self-supervised through-plane LIIF."""
-    return isinstance(method, str) and method.strip() == "liif-selfsup"
+    return isinstance(method, str) and method.strip() == METHOD

@@ -7,7 +7,6 @@ import argparse
 NAME = "upscale"
 HELP = "super-resolve an image (PNG/TIFF) or a NIfTI volume to any scale or size, or add slices to a volume"
 ORDER = 10
-SELFSUP = "liif-selfsup"  # through-plane only: fitted to the input volume (mrisr.volume.selfsup)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -81,6 +80,7 @@ def _params(args: argparse.Namespace, spec: str, *, any_scale: bool) -> dict:
 
 def _through_plane(args: argparse.Namespace) -> int:
     from mrisr.volume import upscale_through_plane_file
+    from mrisr.volume.selfsup import METHOD as SELFSUP
 
     spec = f"liif:{args.checkpoint}" if args.checkpoint else (args.method or SELFSUP)
     params = _params(args, spec, any_scale=False)
@@ -102,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
     from mrisr.data.io import is_nifti_file, read_image, write_image
     from mrisr.data.resize import check_scale
     from mrisr.methods import make_method
+    from mrisr.volume.selfsup import METHOD as SELFSUP
+    from mrisr.volume.selfsup import is_selfsup
 
     if args.checkpoint and args.method:
         raise ValueError("give either --method or --checkpoint, not both")
@@ -114,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--slice-profile and --slice-thickness apply with --through-plane or --isotropic only")
     if through:
         return _through_plane(args)
-    if args.method == SELFSUP or args.selfsup_steps is not None:
+    if is_selfsup(args.method) or args.selfsup_steps is not None:
         raise ValueError(f"{SELFSUP} adds slices to a volume: use it with --through-plane or --isotropic")
     size = parse_size(args.size) if args.size else None
     image = None if volume else read_image(src)
