@@ -5,12 +5,12 @@ The shipped methods (the LIIF weights, the ELRTV presets) were trained or tuned 
 its range (smallest to largest) and median to ``src/mrisr/methods/intensity_reference.json``, with this
 command and the image count:
 
-    python scripts/intensity_reference.py --data ../shared/data/ixi-t2-midslices
+    python release/intensity_reference.py --data ../shared/data/ixi-t2-midslices
 
 Weights trained on other LR images (e.g. k-space-truncated ones) get a reference of their own, written into
 their ``index.json`` entry (``--stem``, the weight file's name without ``.safetensors``):
 
-    python scripts/intensity_reference.py --data runs/ixi_kspace --stem liif_smam_eem_kspace_x2x4
+    python release/intensity_reference.py --data runs/ixi_kspace --stem liif_smam_eem_kspace_x2x4
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ The ensemble's output is the pixel-wise mean of its members' outputs
 member and the ensemble side by side on the val split with the same code as
 ``mrisr evaluate``, writes ``src/mrisr/weights/<stem>.md`` and adds (or
 replaces) the entry under ``"ensembles"`` in ``index.json``. The members must
-already be shipped (``scripts/ship_weights.py``); nothing is trained here.
+already be shipped (``release/ship_weights.py``); nothing is trained here.
 
-    python scripts/ship_ensemble.py --method liif-x4-ens --members liif-x4,liif-x4-alt --scale 4 \
+    python release/ship_ensemble.py --method liif-x4-ens --members liif-x4,liif-x4-alt --scale 4 \
         --stem liif_x4_ens --data ../shared/data/ixi-t2-midslices --description "..."
 """
 
@@ -65,7 +65,7 @@ member. No weights of its own, nothing trained for it.
 |---|---|---|---|
 {rows}
 
-## Validation (measured by `scripts/ship_ensemble.py` with `mrisr.evaluation`, members and bicubic side by side)
+## Validation (measured by `release/ship_ensemble.py` with `mrisr.evaluation`, members and bicubic side by side)
 
 {table}
 

@@ -3,10 +3,11 @@
 Exports the (EMA) weights of ``RUN/<checkpoint>.pt`` to
 ``src/mrisr/weights/<stem>.safetensors``, measures them on the val split with
 the same code as ``mrisr evaluate`` (bicubic side by side), copies the run's
-config, command, metrics CSV and log beside them, plots val PSNR against
-training hours (CPU or GPU, ``--gpu-runs``), writes ``<stem>.md`` and updates ``index.json``.
+config, command, metrics CSV and log to ``study/models/`` (the record, not
+shipped in the wheel), plots val PSNR against training hours there (CPU or GPU,
+``--gpu-runs``), writes the card ``<stem>.md`` beside the weights and updates ``index.json``.
 
-    python scripts/ship_weights.py --run runs/NAME --stem liif_smam_eem_x2x4 \
+    python release/ship_weights.py --run runs/NAME --stem liif_smam_eem_x2x4 \
         --methods liif-x2,liif-x4 --scales 2,4 --data ../shared/data/ixi-t2-midslices
 
 A run started from another run's weights (``init`` in its config) names that
@@ -27,7 +28,9 @@ import platform
 import shutil
 from pathlib import Path
 
-WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "mrisr" / "weights"
+ROOT = Path(__file__).resolve().parents[1]
+WEIGHTS = ROOT / "src" / "mrisr" / "weights"  # what the package ships: weights, cards, index.json
+RECORDS = ROOT / "study" / "models"  # how each was made: config, command, log, curves
 
 
 def main() -> None:
@@ -90,15 +93,16 @@ def main() -> None:
         tables.append(f"### x{s:g} ({args.split}, {res.meta['images']} images)\n\n```\n{format_table(res)}\n```")
         summ = res.summary()[f"liif:{out}"]
         val[f"x{s:g}"] = {k: round(summ[f"{k}_mean"], 4) for k in ("psnr", "psnr_fg", "ssim", "ssim_g")}
+    RECORDS.mkdir(parents=True, exist_ok=True)
     for f in ("config.yaml", "command.txt", "metrics.csv"):
-        shutil.copyfile(run / f, WEIGHTS / f"{args.stem}.{f}")
+        shutil.copyfile(run / f, RECORDS / f"{args.stem}.{f}")
     log = next((f for f in (run.parent / f"{run.name}.log", run / "train.log") if f.exists()), None)
     if log is not None:
-        shutil.copyfile(log, WEIGHTS / f"{args.stem}.train.log")
+        shutil.copyfile(log, RECORDS / f"{args.stem}.train.log")
     from mrisr.report.figures import learning_curves_figure
 
-    curves = _write_curve_csv(WEIGHTS / f"{args.stem}.curve.csv", stages, tags, events)
-    learning_curves_figure(WEIGHTS / f"{args.stem}.curve.png", curves)
+    curves = _write_curve_csv(RECORDS / f"{args.stem}.curve.csv", stages, tags, events)
+    learning_curves_figure(RECORDS / f"{args.stem}.curve.png", curves)
     lineage = hours_note = ""
     if args.parent:
         chain = " → ".join(f"`{st['run']}`" for st in stages[:-1])
@@ -107,6 +111,7 @@ def main() -> None:
                    f"whose weights initialised this run")
     selection = (f"selected on `{args.split}` (highest val PSNR)" if args.checkpoint == "best"
                  else f"the run's final weights, no selection on `{args.split}`")
+    rec = f"study/models/{args.stem}"
     card = f"""# {args.stem}
 
 {args.description}
@@ -128,11 +133,11 @@ Serves methods: {', '.join(f'`{m}`' for m in methods)} (scales {', '.join(f'{s:g
 {(run / 'command.txt').read_text().strip()}
 ```
 
-Config: `{args.stem}.config.yaml`; per-step log: `{args.stem}.metrics.csv`; val PSNR against training hours
-(CPU or GPU as the `device` column says):
-`{args.stem}.curve.csv` and `{args.stem}.curve.png`.
+Training record (in the repository's `study/models/`, not in the installed package): config
+`{rec}.config.yaml`; per-step log `{rec}.metrics.csv` and `{rec}.train.log`; val PSNR against training hours
+(CPU or GPU as the `device` column says): `{rec}.curve.csv` and `{rec}.curve.png`.
 
-## Validation (measured by `scripts/ship_weights.py` with `mrisr.evaluation`, bicubic side by side)
+## Validation (measured by `release/ship_weights.py` with `mrisr.evaluation`, bicubic side by side)
 
 {chr(10).join(tables)}
 

@@ -10,15 +10,15 @@ the same scale); the result is checked on the val split and on train images 400.
 written with its provenance as a preset YAML. The shipped through-plane presets came from two rounds: contiguous
 boxes only, from the in-plane presets (commit 08b58e6), then the three profiles below from those:
 
-    python scripts/tune_through_plane.py --data ../shared/data/ixi-t2-midslices --factor 2 --trials 40 \
+    python release/tune_through_plane.py --data ../shared/data/ixi-t2-midslices --factor 2 --trials 40 \
         --out src/mrisr/classical/presets/elrtv_slices_x2.yaml
-    python scripts/tune_through_plane.py --data ../shared/data/ixi-t2-midslices --factor 2 --trials 40 \
+    python release/tune_through_plane.py --data ../shared/data/ixi-t2-midslices --factor 2 --trials 40 \
         --profiles box:1,box:0.75,gaussian:1 --start-preset src/mrisr/classical/presets/elrtv_slices_x2.yaml \
         --out src/mrisr/classical/presets/elrtv_slices_x2.yaml
 
 (and the same with ``--factor 4`` and ``_x4``).
 
-The test split is never read. The MNI152 volume of ``experiments/through_plane/`` is not used here either, so
+The test split is never read. The MNI152 volume of ``study/experiments/through_plane/`` is not used here either, so
 that experiment stays a held-out check.
 """
 

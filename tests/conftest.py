@@ -8,7 +8,9 @@ can use the fixtures below; the plain functions can be imported with
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -118,3 +120,12 @@ def study_dataset(tmp_path: Path) -> Path:
 def phantom_image() -> np.ndarray:
     """A 32x32 :func:`phantom`."""
     return phantom(32)
+
+
+def load_script(path: str | Path) -> ModuleType:
+    """The Python file ``path`` imported as a module (for scripts kept outside the package)."""
+    path = Path(path)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

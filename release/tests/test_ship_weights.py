@@ -1,4 +1,4 @@
-"""scripts/ship_weights.py: the model card's data line is read from each stage's config and the data folder."""
+"""release/ship_weights.py: the model card's data line is read from each stage's config and the data folder."""
 
 from __future__ import annotations
 

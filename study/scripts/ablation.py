@@ -1,6 +1,6 @@
 """Train the LIIF / +SMAM / +EEM / +both ablation at one budget and tabulate val results.
 
-    python scripts/ablation.py --config configs/cpu_ablation_x2.yaml --out experiments/ablation_x2 [--runs runs]
+    python study/scripts/ablation.py --config study/configs/cpu_ablation_x2.yaml --out study/experiments/ablation_x2 [--runs runs]
 
 Each variant trains from the same config (same seed, data, steps) with only
 ``model.args.smam`` / ``model.args.eem`` changed; afterwards the script writes

@@ -6,7 +6,7 @@ central block of its 2-D spectrum, as a scan with a smaller acquisition matrix; 
 images are linked into ``<out>/<split>/``. The result is a data root for ``mrisr train`` (``data.mode: stored``)
 and ``mrisr evaluate``. Images already written are kept (rerun to resume).
 
-    python scripts/degrade_layout.py --data ../shared/data/ixi-t2-midslices --kind kspace --out runs/ixi_kspace
+    python study/scripts/degrade_layout.py --data ../shared/data/ixi-t2-midslices --kind kspace --out runs/ixi_kspace
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A GPU session here is short (tens of minutes) and the machine is handed back at
 its end, so every job must finish its learning-rate schedule in time. For each
-job (``configs/gpu_<job>.yaml``) this script
+job (``study/configs/gpu_<job>.yaml``) this script
 
 1. runs a short probe of all jobs at once, for the same wall time (they share
    the GPU, so the probe measures the step time each will really get),
@@ -17,10 +17,10 @@ the GPU turns out slower than the probe said. Everything is recorded under
 ``RUNS``: the run folders (config, command, metrics.csv, TensorBoard events,
 checkpoints, log) and ``session.json`` (device, probe step times, chosen steps).
 
-    python scripts/gpu_session.py run --runs gpu_runs --budget-minutes 22
-    python scripts/gpu_session.py run --runs gpu_runs --budget-minutes 22 --l2-fraction 0 \
-        --jobs synth_x4,synth_x4_mlp256,synth_x2   # one stage each (configs/gpu_synth_*.yaml)
-    python scripts/gpu_session.py pack --runs gpu_runs --out DIR   # one small .tar per job
+    python study/scripts/gpu_session.py run --runs gpu_runs --budget-minutes 22
+    python study/scripts/gpu_session.py run --runs gpu_runs --budget-minutes 22 --l2-fraction 0 \
+        --jobs synth_x4,synth_x4_mlp256,synth_x2   # one stage each (study/configs/gpu_synth_*.yaml)
+    python study/scripts/gpu_session.py pack --runs gpu_runs --out DIR   # one small .tar per job
 
 ``pack`` may run while training goes on: it copies what is on disk, with
 checkpoints trimmed for transport (EMA weights only, no optimiser state).
@@ -41,14 +41,14 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository root: runs start there
 JOBS = ("x2", "x4", "x4_mlp256", "offdomain")
 L2_SETTINGS = ["loss=l2", "optim.lr=2.0e-5", "optim.warmup_steps=50", "optim.min_lr_ratio=0.05",
                "val_every=500"]
 
 
 def _config(job: str) -> Path:
-    return ROOT / "configs" / f"gpu_{job}.yaml"
+    return ROOT / "study" / "configs" / f"gpu_{job}.yaml"
 
 
 def _name(job: str) -> str:

@@ -9,7 +9,7 @@ and the file of the same name in ``<data>/<split> x<scale>`` is linked into ``<o
 slices. Only LR images and the model are used: for the off-domain model no 256-px image enters training this
 way. Images already written are kept (rerun to resume).
 
-    python scripts/make_teacher.py --weights src/mrisr/weights/liif_smam_eem_offdomain.safetensors \
+    python study/scripts/make_teacher.py --weights src/mrisr/weights/liif_smam_eem_offdomain.safetensors \
         --out runs/teacher_offdomain
 """
 

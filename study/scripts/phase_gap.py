@@ -5,8 +5,8 @@ super-resolves the synthetic LR image with each method and reports PSNR at the s
 against the mean over the other s*s - 1 phases. On images a model was trained on, a drop away from phase 0
 means it learned those LR pixels rather than the degradation; on unseen images the phases should score alike.
 
-    python scripts/phase_gap.py --data ../shared/data/ixi-t2-midslices --split train --first 400 --count 50 \
-        --config configs/cpu_ft4_x4_synth.yaml --method liif-x4,liif:runs/x/last.pt --out phase_gap.csv
+    python study/scripts/phase_gap.py --data ../shared/data/ixi-t2-midslices --split train --first 400 --count 50 \
+        --config study/configs/cpu_ft4_x4_synth.yaml --method liif-x4,liif:runs/x/last.pt --out phase_gap.csv
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""scripts/ablation.py: the paired per-image table over val and held-out training images."""
+"""study/scripts/ablation.py: the paired per-image table over val and held-out training images."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``scripts/degrade_layout.py``: a study-layout root whose LR images come from another degradation."""
+"""``study/scripts/degrade_layout.py``: a study-layout root whose LR images come from another degradation."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from mrisr.data.datasets import open_split
 from mrisr.data.io import read_image
 from tests.conftest import make_study_dataset
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "degrade_layout.py"
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "degrade_layout.py"
 
 
 def _run(*args):

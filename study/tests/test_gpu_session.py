@@ -1,4 +1,4 @@
-"""scripts/gpu_session.py: step-time reading, the one- or two-stage plan and the trimmed transport pack."""
+"""study/scripts/gpu_session.py: step-time reading, the one- or two-stage plan and the trimmed transport pack."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def test_seconds_per_step_from_metrics(gs, tmp_path):
 
 def test_pack_trims_checkpoints_to_ema_weights(gs, tiny_ixi, tiny_config, tmp_path):
     runs = tmp_path / "runs"
-    name = gs._name("x2")  # pack finds runs by the names in configs/gpu_<job>.yaml
+    name = gs._name("x2")  # pack finds runs by the names in study/configs/gpu_<job>.yaml
     cfg = parse_train_config(tiny_config(tiny_ixi, name=name, steps=2, val_every=2, ckpt_every=2))
     train(cfg, runs / name, progress=False)
     full = load_checkpoint(runs / name / "last.pt")

@@ -1,4 +1,4 @@
-"""scripts/make_teacher.py: the output is a stored-pair data root whose HR side is the method's rendering."""
+"""study/scripts/make_teacher.py: the output is a stored-pair data root whose HR side is the method's rendering."""
 
 from __future__ import annotations
 
@@ -11,12 +11,6 @@ import pytest
 from mrisr.data.io import read_image
 from mrisr.train.config import parse_train_config
 from mrisr.train.data import PatchSampler, load_stack
-from tests.train.conftest import load_script
-
-
-@pytest.fixture(scope="module")
-def mt():
-    return load_script("make_teacher")
 
 
 def _ramp(lr: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

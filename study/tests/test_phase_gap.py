@@ -1,4 +1,4 @@
-"""scripts/phase_gap.py: shifted pairs are aligned, and a model tied to the stored grid shows a gap."""
+"""study/scripts/phase_gap.py: shifted pairs are aligned, and a model tied to the stored grid shows a gap."""
 
 from __future__ import annotations
 

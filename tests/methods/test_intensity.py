@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from mrisr.data import resize
 from mrisr.methods import make_method
 from mrisr.methods.intensity import IntensityGuard, IntensityRange, guard, shipped_reference
-from tests.conftest import make_study_dataset, phantom
+from tests.conftest import phantom
 
 REF = IntensityRange(percentile=99.9, lo=0.6, hi=0.9, target=0.8)
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def squared(lr, out_shape):
@@ -132,42 +126,11 @@ def test_made_elrtv_gives_the_same_result_in_any_dim_units():
     assert np.abs(plain(lr * a, (48, 48)) / a - plain(lr * b, (48, 48)) / b).max() > 0.01
 
 
-def test_reference_script_measures_a_study_layout(tmp_path):
-    root = make_study_dataset(tmp_path / "data", n=5, size=32)
-    out = tmp_path / "ref.json"
-    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "intensity_reference.py"), "--data", str(root),
-                        "--out", str(out)], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    rec = json.loads(out.read_text())
-    assert set(rec["scales"]) == {"2", "4"} and rec["scales"]["4"]["images"] == 5
-    IntensityRange.from_dict(rec["scales"]["2"]["range"])
-
-
-def test_reference_script_missing_data_is_one_line(tmp_path):
-    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "intensity_reference.py"), "--data",
-                        str(tmp_path / "nowhere"), "--out", str(tmp_path / "ref.json")], capture_output=True, text=True)
-    assert r.returncode != 0 and "Traceback" not in r.stderr
-    assert "data folder not found" in r.stderr and not (tmp_path / "ref.json").exists()
-
-
 def test_the_guard_shows_the_wrapped_methods_attributes():
     m = make_method("elrtv", scale=2, params={"iters": 3})
     assert isinstance(m, IntensityGuard) and m.params["iters"] == 3 and m.method.params["iters"] == 3
     with pytest.raises(AttributeError):
         m.no_such_attribute  # noqa: B018
-
-
-def test_reference_script_records_into_a_weight_entry(tmp_path):
-    root = make_study_dataset(tmp_path / "data", n=4, size=32)
-    index = tmp_path / "index.json"
-    index.write_text(json.dumps({"weights": [{"file": "a.safetensors"}, {"file": "b.safetensors"}]}))
-    run = [sys.executable, str(ROOT / "scripts" / "intensity_reference.py"), "--data", str(root), "--index", str(index)]
-    r = subprocess.run([*run, "--stem", "b"], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    entries = json.loads(index.read_text())["weights"]
-    assert "intensity" not in entries[0] and set(entries[1]["intensity"]["scales"]) == {"2", "4"}
-    r = subprocess.run([*run, "--stem", "c"], capture_output=True, text=True)
-    assert r.returncode != 0 and "no entry for c.safetensors" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_a_weight_entry_with_its_own_range_is_guarded_by_it(monkeypatch):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -42,36 +40,3 @@ def ixi40(tmp_path_factory) -> Path:
 def tiny_config():
     """``tiny_config(root, **overrides)`` -> a small training config mapping."""
     return _tiny_config
-
-
-def load_script(name: str) -> ModuleType:
-    """``scripts/<name>.py`` imported as a module (the scripts are not part of the package)."""
-    path = Path(__file__).resolve().parents[2] / "scripts" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-@pytest.fixture(scope="module")
-def gs() -> ModuleType:
-    """``scripts/gpu_session.py``."""
-    return load_script("gpu_session")
-
-
-@pytest.fixture(scope="module")
-def ablation() -> ModuleType:
-    """``scripts/ablation.py``."""
-    return load_script("ablation")
-
-
-@pytest.fixture(scope="module")
-def pg() -> ModuleType:
-    """``scripts/phase_gap.py``."""
-    return load_script("phase_gap")
-
-
-@pytest.fixture(scope="module")
-def sw() -> ModuleType:
-    """``scripts/ship_weights.py``."""
-    return load_script("ship_weights")

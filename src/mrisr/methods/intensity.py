@@ -3,7 +3,7 @@
 Learned and tuned methods are not scale-equivariant: ``f(g * x) != g * f(x)``.
 The shipped LIIF models learned IXI's convention (every HR slice scaled to a
 maximum of 1) and lose 1.2 dB at 2x and 1.3 dB at 4x on val when their input is
-half as bright (``experiments/intensity/results.md``). Real inputs rarely follow
+half as bright (the repository's ``docs/results.md``, "Intensity"). Real inputs rarely follow
 that convention: a volume mapped to [0, 1] by its brightest voxel, a 12-bit scan
 in a 16-bit PNG, a slice with a few hot voxels.
 
@@ -77,7 +77,7 @@ class IntensityRange:
             Per cent of training images left outside the range at each end. The
             default, 0, spans all of them: the statistic is only a proxy for
             IXI's convention (HR maximum 1), and training images at its extremes
-            are better left untouched (``experiments/intensity/results.md``).
+            are better left untouched (the repository's ``docs/results.md``, "Intensity").
         """
         stats = np.array([np.percentile(np.asarray(x, dtype=np.float64), percentile) for x in images])
         if stats.size == 0:

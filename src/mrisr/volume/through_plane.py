@@ -12,7 +12,7 @@ shipped in-plane LIIF model of the nearer factor on the volume's own in-plane
 slices, thickened along one axis with the acquisition's slice profile, and then
 renders the planes; on a simulated thick-slice MNI volume it beat ELRTV by 1.3 to
 3.1 dB at 2x to 6x, at 4 to 5 times ELRTV's time on a CPU
-(``experiments/through_plane/``).
+(the repository's ``docs/results.md``, "Through-plane").
 
 Methods that take a degradation operator (ELRTV) are told the acquisition: a
 ``slice_profile`` operator (:func:`mrisr.classical.operators.profile_matrix`)
@@ -131,7 +131,7 @@ def _method_spec(method: Any, params: dict | None, profile: str, thickness: floa
     """``(method, scale, params)`` to build: ELRTV gets its through-plane preset and the slice profile.
 
     Plain ``'elrtv'`` uses the shipped through-plane preset of the nearer factor (2 below 3, else 4), tuned
-    on IXI slices thickened along one axis (``scripts/tune_through_plane.py``); ``elrtv:PRESET.yaml`` uses
+    on IXI slices thickened along one axis (the repository's ``release/tune_through_plane.py``); ``elrtv:PRESET.yaml`` uses
     the given preset. Methods that take an operator are given the ``slice_profile`` one unless ``params``
     holds an operator.
     """
@@ -180,7 +180,7 @@ def _through_plane(img, *, factor, spacing, axis, method, params, profile, thick
         fn = _build_method(spec, scale, opts, identity)
     if not identity and not selfsup and str(getattr(fn, "name", method)).startswith("liif"):
         logger.warning("the LIIF models learned IXI's in-plane blur on both axes; adding slices they scored far "
-                       "below bicubic interpolation (experiments/through_plane/); liif-selfsup, the default here, "
+                       "below bicubic interpolation on a simulated thick-slice volume; liif-selfsup, the default here, "
                        "fits them to the volume first")
     logger.info("%s: %s -> %s, %d slices -> %d along axis %d (x%.4g, %s profile %.3g spacings, %s)",
                 src.label, src.raw.shape, shape, src.raw.shape[axis], shape[axis], axis, eff, profile, rel,

@@ -5,7 +5,7 @@ For each val image the model renders x0 at 256 px; the corrected estimate is
 2x operator of REFERENCE.md (2x) or a kernel fitted on train pairs only (4x). ``mu`` is swept on val, so the
 best row is an optimistic reference.
 
-    python experiments/consistency/probe.py --weights src/mrisr/weights/liif_smam_eem_x4.safetensors --scale 4
+    python study/experiments/consistency/probe.py --weights src/mrisr/weights/liif_smam_eem_x4.safetensors --scale 4
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Run from the repository root with the IXI data beside it:
 
-    python experiments/degradations/run.py > experiments/degradations/results.txt
+    python study/experiments/degradations/run.py > study/experiments/degradations/results.txt
 
 HR images: the 6 IXI val slices (T2) and 39 axial slices of nilearn's MNI152 T1 template (every 4th through the
 brain, each scaled to a maximum of 1, as IXI's slices are). LR images: each of ``mrisr.data.degrade``'s

@@ -2,7 +2,7 @@
 
 Run from the repository root with the IXI data beside it:
 
-    python experiments/ensembles/compare.py > experiments/ensembles/results.txt
+    python study/experiments/ensembles/compare.py > study/experiments/ensembles/results.txt
 
 Output ensemble: the pixel-wise mean of several models' outputs
 (``mrisr.models.method.EnsembleMethod``). Soup: one model whose weights are

@@ -2,7 +2,7 @@
 
 Run from the repository root with the IXI data beside it:
 
-    python experiments/intensity/run.py > experiments/intensity/results.txt
+    python study/experiments/intensity/run.py > study/experiments/intensity/results.txt
 
 1. IXI val split: every LR image multiplied by a gain ``g`` before the method and the output divided by
    ``g`` after it, so a scale-equivariant method scores the same at every gain. ``g = 1/16`` is a 12-bit scan

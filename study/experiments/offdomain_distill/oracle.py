@@ -6,11 +6,11 @@ For each model's 64 -> 256 rendering of the val images, prints its PSNR, how wel
 determines from the data, so what remains is the model's own content beyond it. Uses the val HR and x2 images, so
 a diagnostic only, never a method.
 
-    python experiments/offdomain_distill/oracle.py --weights src/mrisr/weights/liif_smam_eem_x4.safetensors \
+    python study/experiments/offdomain_distill/oracle.py --weights src/mrisr/weights/liif_smam_eem_x4.safetensors \
         checkpoints/cpu_liif_smam_eem_offdomain_distill2/last.pt checkpoints/cpu_liif_smam_eem_offdomain_distill4/last.pt \
         checkpoints/cpu_liif_smam_eem_offdomain_distill6/last.pt checkpoints/cpu_liif_smam_eem_offdomain_distill7/last.pt \
         checkpoints/cpu_liif_smam_eem_offdomain_distill9/last.pt src/mrisr/weights/liif_smam_eem_offdomain.safetensors \
-        > experiments/offdomain_distill/oracle.txt
+        > study/experiments/offdomain_distill/oracle.txt
 """
 
 from __future__ import annotations

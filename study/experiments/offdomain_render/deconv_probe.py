@@ -5,7 +5,7 @@ estimate is ``argmin_x ||D x + b - y||^2 + mu ||x - x0||^2`` with IXI's 2x opera
 2x2 mean, floor bias b = -0.5/255), solved exactly (``SeparableOperator.fit_towards``). ``mu`` is swept on
 val, so the best row is an optimistic reference, not a method.
 
-    python experiments/offdomain_render/deconv_probe.py --weights src/mrisr/weights/liif_smam_eem_offdomain.safetensors
+    python study/experiments/offdomain_render/deconv_probe.py --weights src/mrisr/weights/liif_smam_eem_offdomain.safetensors
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@
 3. Scale transfer the other way round, with a model that is allowed HR: the in-domain ``liif-x4`` (trained
    64 -> 256) applied one level down (32 -> 128 on val, targets `val x2`), against bicubic at both levels.
 
-    python experiments/offdomain_render/self_similarity.py
+    python study/experiments/offdomain_render/self_similarity.py
 """
 
 from __future__ import annotations

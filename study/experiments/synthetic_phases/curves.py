@@ -1,6 +1,6 @@
 """Val PSNR (4x, 6 images) of the synthetic-phase fine-tuning runs and their control (writes curves.png here).
 
-    python experiments/synthetic_phases/curves.py
+    python study/experiments/synthetic_phases/curves.py
 """
 
 from dataclasses import replace
@@ -10,7 +10,7 @@ from mrisr.report.figures import learning_curves_figure
 from mrisr.report.logs import read_log
 
 HERE = Path(__file__).parent
-CK = HERE.parents[1] / "checkpoints"
+CK = HERE.parents[1] / "runs"  # study/runs/<run>/metrics.csv
 RUNS = {
     "4x stored pairs (control)": "cpu_liif_smam_eem_x4_stored",
     "4x synthetic phases": "cpu_liif_smam_eem_x4_synth",

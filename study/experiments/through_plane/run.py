@@ -2,9 +2,9 @@
 
 Run from the repository root (no IXI data needed):
 
-    python experiments/through_plane/run.py > experiments/through_plane/results.txt
-    python experiments/through_plane/run.py --only liif-selfsup > experiments/through_plane/results_selfsup.txt
-    python experiments/through_plane/run.py --figure experiments/through_plane/sagittal_x4.png
+    python study/experiments/through_plane/run.py > study/experiments/through_plane/results.txt
+    python study/experiments/through_plane/run.py --only liif-selfsup > study/experiments/through_plane/results_selfsup.txt
+    python study/experiments/through_plane/run.py --figure study/experiments/through_plane/sagittal_x4.png
 
 Ground truth: nilearn's MNI152 2009a T1 template (1 mm isotropic, 197 x 233 x 189; the input of ``mrisr
 demo``), scaled to [0, 1], cropped to a whole number of thick slices along axis 2. A thick-slice acquisition
@@ -17,7 +17,7 @@ SSIM (7x7 uniform) as the mean over the axial slices of the head. Seconds on thi
 
 ELRTV is told the slice profile (``profile``, ``thickness``). Plain ``elrtv`` in ``upscale_through_plane`` uses
 the through-plane presets, tuned on IXI train slices thickened along one axis by
-``scripts/tune_through_plane.py``. ``elrtv-inplane`` is the shipped in-plane IXI preset with the same
+``release/tune_through_plane.py``. ``elrtv-inplane`` is the shipped in-plane IXI preset with the same
 operator. In the mismatch cases the data are made with a Gaussian profile or with gaps, and ELRTV assumes the
 default (a box, contiguous), as a user would who does not know the acquisition.
 

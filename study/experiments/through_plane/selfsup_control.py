@@ -2,7 +2,7 @@
 
 Run from the repository root after ``run.py`` (same volume, same 4 mm box case, same defaults):
 
-    python experiments/through_plane/selfsup_control.py > experiments/through_plane/control_selfsup.txt
+    python study/experiments/through_plane/selfsup_control.py > study/experiments/through_plane/control_selfsup.txt
 
 The control starts from a randomly initialised model of the same architecture as ``liif-x4`` (seed 0; the
 residual head starts at zero, so the starting output is bicubic interpolation) and is fine-tuned exactly like
