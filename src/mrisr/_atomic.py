@@ -28,9 +28,11 @@ def atomic_path(path: str | Path, *, suffix: str | None = None) -> Iterator[Path
     Raises
     ------
     InputError
-        If the destination folder does not exist or is not writable.
+        If ``path`` is a folder, or its folder does not exist or is not writable.
     """
     path = Path(path)
+    if path.is_dir():
+        raise InputError("is a folder; give a file name for the output", path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError("output folder does not exist", folder)

@@ -43,8 +43,12 @@ def test_dotted_overrides():
     cfg = parse_train_config(out)
     assert cfg.optim.lr == 1e-4 and cfg.data.pairs == ((4, 1),)
     assert BASE == {"data": {"root": "/data"}}  # not mutated
-    with pytest.raises(ConfigError, match="key.sub=value"):
+    with pytest.raises(ConfigError, match="KEY=VALUE"):
         with_overrides(BASE, ["optim.lr"])
+    with pytest.raises(ConfigError, match=re.escape("--set 'optim.lr=[': the value is not valid YAML")):
+        with_overrides(BASE, ["optim.lr=["])
+    with pytest.raises(ConfigError, match="not valid YAML"):  # safe_load: no Python tags
+        with_overrides(BASE, ["optim.lr=!!python/object/apply:os.system [echo]"])
 
 
 @pytest.mark.parametrize("path", sorted((Path(__file__).parents[2] / "configs").glob("*.yaml")), ids=lambda p: p.name)

@@ -6,13 +6,12 @@ modules import heavy libraries (torch, nibabel) inside ``run`` only, so
 ``mrisr --help`` stays instant.
 
 User mistakes (:class:`mrisr.errors.InputError`, ``ValueError``, ``OSError``)
-are printed as one line on stderr with exit code 2; set ``MRISR_DEBUG=1`` for
-the traceback.
+and bad options (:mod:`mrisr.cli.options`) are printed as one line on stderr
+with exit code 2; set ``MRISR_DEBUG=1`` for the traceback.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import logging
 import os
@@ -21,6 +20,7 @@ import sys
 import warnings
 
 from mrisr import __version__
+from mrisr.cli.options import OneLineParser
 
 
 def _commands():
@@ -30,8 +30,8 @@ def _commands():
     return sorted((m for m in mods if hasattr(m, "NAME")), key=lambda m: m.ORDER if hasattr(m, "ORDER") else 50)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(
         prog="mrisr", description="MRI super-resolution: classical ELRTV and deep LIIF (+SMAM, +EEM)."
     )
     parser.add_argument("--version", action="version", version=f"mrisr {__version__}")
@@ -54,7 +54,10 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a one-line usage error (OneLineParser)
+        return exc.code if isinstance(exc.code, int) else 2
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )

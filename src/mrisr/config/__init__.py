@@ -5,8 +5,9 @@ from mrisr.config.loader import (
     from_dict,
     load_params,
     load_yaml,
+    parse_overrides,
     to_dict,
     with_overrides,
 )
 
-__all__ = ["ConfigError", "from_dict", "load_params", "load_yaml", "to_dict", "with_overrides"]
+__all__ = ["ConfigError", "from_dict", "load_params", "load_yaml", "parse_overrides", "to_dict", "with_overrides"]

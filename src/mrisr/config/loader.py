@@ -125,22 +125,45 @@ def to_dict(obj: Any) -> Any:
     return obj
 
 
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """Parse ``--set KEY=VALUE`` items into ``{key: value}``, each value read as YAML (``safe_load``).
+
+    The one parser of ``--set`` for every command that takes it (``train``,
+    ``tune``); keys are kept as written (dotted for nested config keys).
+
+    Raises
+    ------
+    ConfigError
+        An item without ``=`` or a key, or a value that is not valid YAML
+        (e.g. ``optim.lr=[``), named in one line.
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key or any(not part for part in key.split(".")):
+            raise ConfigError(f"--set must look like KEY=VALUE (e.g. optim.lr=1e-4), got {item!r}")
+        try:
+            out[key] = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            why = " ".join(str(exc).split('in "<unicode string>"')[0].split())  # without YAML's excerpt
+            raise ConfigError(f"--set {item!r}: the value is not valid YAML ({why})") from None
+    return out
+
+
 def with_overrides(data: dict, overrides: list[str]) -> dict:
-    """Apply ``a.b.c=value`` overrides (values parsed as YAML) to a nested dict copy."""
+    """Apply ``a.b.c=value`` overrides (values parsed as YAML, :func:`parse_overrides`) to a nested dict copy."""
     import copy
 
     out = copy.deepcopy(data)
-    for item in overrides:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"override must look like key.sub=value, got {item!r}")
+    for key, value in parse_overrides(overrides).items():
         node = out
         parts = key.split(".")
         for p in parts[:-1]:
             node = node.setdefault(p, {})
             if not isinstance(node, dict):
-                raise ConfigError(f"override {item!r}: {p} is not a mapping")
-        node[parts[-1]] = yaml.safe_load(raw)
+                raise ConfigError(f"--set {key}: {p} is not a mapping")
+        node[parts[-1]] = value
     return out
 
 

@@ -62,6 +62,9 @@ def _grey(arr: np.ndarray, path: Path) -> np.ndarray:
         return arr
     if arr.ndim != 3 or arr.shape[2] not in (2, 3, 4):
         raise InputError(f"unsupported image shape {arr.shape}", path)
+    if arr.shape[2] in (2, 4) and arr[..., -1].min() != arr[..., -1].max():
+        warnings.warn(f"{path}: varying transparency (alpha channel) ignored; pixel values used as stored",
+                      stacklevel=3)
     if arr.shape[2] == 2:  # grey + alpha
         return arr[..., 0]
     rgb = arr[..., :3]

@@ -50,6 +50,11 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several types for foreign/corrupt files
+        if "Weights only load failed" in str(exc):
+            raise InputError(
+                "not a loadable mrisr checkpoint: it holds pickled Python objects beyond tensors (possibly "
+                "code) and was refused for safety; nothing in it was run", path,
+            ) from None
         msg = " ".join(str(exc).split())[:160]
         raise InputError(f"not a loadable mrisr checkpoint ({type(exc).__name__}: {msg})", path) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:

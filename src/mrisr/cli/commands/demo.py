@@ -15,7 +15,7 @@ ORDER = 10
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", default="mrisr-demo", help="output folder (default: mrisr-demo)")
+    p.add_argument("--out", default="mrisr-demo", help="output folder (default: mrisr-demo; created, files in it replaced)")
     p.add_argument("--input", help="a 3-D NIfTI volume (.nii or .nii.gz) instead of the MNI152 template")
     p.add_argument("--scales", default="2,4", help="comma-separated upscaling factors (default: 2,4)")
     p.add_argument("--methods", help="comma-separated method specs (default: every available method)")
@@ -32,17 +32,14 @@ def _floats(text: str, option: str) -> list[float]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mrisr._outputs import output_folder
     from mrisr.demo import run_demo
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
-    rep = run_demo(
-        out_dir=args.out,
-        scales=_floats(args.scales, "--scales"),
-        methods=methods,
-        progress=not args.no_progress,
-        input_path=args.input,
-        degradation=args.degradation,
-    )
+    scales = _floats(args.scales, "--scales")
+    with output_folder(args.out):
+        rep = run_demo(out_dir=args.out, scales=scales, methods=methods, progress=not args.no_progress,
+                       input_path=args.input, degradation=args.degradation)
     print(f"input: {rep['input']} (axial mid slice, 256x256; LR by '{args.degradation}')")
     for s in rep["scales"]:
         print(f"\nx{s:g}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from mrisr.cli.options import nonnegative_int, positive_int
+
 NAME = "evaluate"
 HELP = "evaluate SR methods on a paired split (PSNR, SSIM, seconds per image)"
 ORDER = 20
@@ -14,8 +16,8 @@ def add_split_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="data root with <split> and '<split> x<s>' folders")
     p.add_argument("--split", required=True, help="split folder name, e.g. val")
     p.add_argument("--scale", required=True, type=float, help="upscaling factor (stored LR used when present)")
-    p.add_argument("--out", help="folder for per_image.csv and summary.json")
-    p.add_argument("--limit", type=int, help="use only the first N images")
+    p.add_argument("--out", help="folder for per_image.csv and summary.json (created; earlier results replaced)")
+    p.add_argument("--limit", type=positive_int, help="use only the first N images")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -24,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", required=True, help="comma-separated method specs, e.g. bicubic,elrtv,liif-x2")
     p.add_argument("--params", help="YAML file of method parameters (e.g. from 'mrisr tune elrtv'; 'intensity: off' "
                    "turns the intensity guard of the shipped methods off)")
-    p.add_argument("--shave", type=int, default=0, help="border pixels excluded from metrics (default 0)")
+    p.add_argument("--shave", type=nonnegative_int, default=0, help="border pixels excluded from metrics (default 0)")
     p.add_argument("--on-the-fly", action="store_true", help="degrade HR on the fly even if LR folders exist")
 
 
@@ -40,12 +42,25 @@ def load_params(path: str | None, specs: list[str]) -> dict:
 
 
 def measure(args: argparse.Namespace, specs: list[str], **options) -> int:
-    """Evaluate ``specs`` on the split named by ``args``, print the table, write ``--out``."""
-    from mrisr._atomic import check_output_dir
+    """Evaluate ``specs`` on the split named by ``args``, print the table, write ``--out``.
+
+    ``--out`` is checked, created and locked before the (possibly long) run
+    (:func:`mrisr._outputs.output_folder`); earlier results in it are replaced.
+    """
+    import contextlib
+
+    from mrisr._outputs import output_folder
+
+    with output_folder(args.out) if args.out else contextlib.nullcontext():
+        return _measure(args, specs, **options)
+
+
+def _measure(args: argparse.Namespace, specs: list[str], **options) -> int:
+    from pathlib import Path
+
     from mrisr.evaluation import evaluate_split, format_table, write_results
 
-    if args.out:
-        check_output_dir(args.out)  # fail before the (possibly long) run, not after it
+    existed = bool(args.out) and any((Path(args.out) / n).exists() for n in ("per_image.csv", "summary.json"))
     result = evaluate_split(
         args.data, args.split, args.scale, specs, limit=args.limit, progress=not args.no_progress, **options
     )
@@ -54,7 +69,7 @@ def measure(args: argparse.Namespace, specs: list[str], **options) -> int:
     print(format_table(result))
     if args.out:
         csv_path, json_path = write_results(result, args.out)
-        print(f"wrote {csv_path} and {json_path}")
+        print(f"wrote {csv_path} and {json_path}" + (" (replaced the earlier results)" if existed else ""))
     return 0
 
 

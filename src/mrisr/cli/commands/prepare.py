@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from mrisr.cli.options import positive_int
+
 NAME = "prepare"
 HELP = "make HR/LR slice pairs (train, 'train x2', ...) from a folder of NIfTI volumes"
 ORDER = 10
@@ -20,7 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="dataset root to write (its split folders must not exist)")
     p.add_argument("--axis", type=int, default=2, choices=(0, 1, 2),
                    help="slice axis after RAS+ reorientation: 2 axial (default), 1 coronal, 0 sagittal")
-    p.add_argument("--size", type=int, default=256, help="HR side length in pixels (default 256)")
+    p.add_argument("--size", type=positive_int, default=256, help="HR side length in pixels (default 256)")
     p.add_argument("--scales", default="2,4", help="comma-separated LR factors (default 2,4)")
     p.add_argument("--degradation", default="bicubic",
                    help="LR model: bicubic (anti-aliased), gaussian (blur + area), kspace (truncation)")

@@ -6,6 +6,8 @@ import argparse
 import shlex
 import sys
 
+from mrisr.cli.options import nonnegative_int, positive_int
+
 NAME = "report"
 HELP = "write a report folder: results table with 95% CIs and tests, figures, learning curves"
 DESCRIPTION = (
@@ -57,12 +59,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="bicubic",
         help="method the improvement is measured against (default bicubic)",
     )
-    p.add_argument("--resamples", type=int, default=9999, help="bootstrap resamples (default 9999)")
+    p.add_argument("--resamples", type=positive_int, default=9999, help="bootstrap resamples (default 9999)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap RNG seed (default 0)")
     p.add_argument(
-        "--shave", type=int, default=0, help="border pixels excluded from metrics (default 0)"
+        "--shave", type=nonnegative_int, default=0, help="border pixels excluded from metrics (default 0)"
     )
-    p.add_argument("--limit", type=int, help="use only the first N images")
+    p.add_argument("--limit", type=positive_int, help="use only the first N images")
     p.add_argument(
         "--on-the-fly", action="store_true", help="degrade HR on the fly even if LR folders exist"
     )
@@ -89,6 +91,7 @@ def _images(text: str | None) -> int | tuple[str, ...] | None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from mrisr._outputs import output_folder
     from mrisr.cli.commands.evaluate import load_params
     from mrisr.report import ReportOptions, build_report
     from mrisr.report.figures import parse_box
@@ -118,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
         if sys.argv[1:2] == ["report"]
         else "",
     )
-    report = build_report(opts)
+    with output_folder(opts.out):
+        report = build_report(opts)
     for run_ in report.scales:
         cached = sum(run_.cached.values())
         print(

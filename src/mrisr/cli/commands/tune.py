@@ -6,6 +6,8 @@ import argparse
 import shlex
 import sys
 
+from mrisr.cli.options import nonnegative_int, positive_float, positive_int
+
 NAME = "tune"
 HELP = "tune a classical method's parameters on train/val images (Optuna), write YAML"
 ORDER = 30
@@ -16,17 +18,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="data root with <split> and '<split> x<s>' folders")
     p.add_argument("--split", default="train", help="split to tune on (train or val; never test)")
     p.add_argument("--scale", required=True, type=int, help="integer upscaling factor with stored LR")
-    p.add_argument("--trials", type=int, default=40, help="finished trials wanted in the study (default 40)")
-    p.add_argument("--images", type=int, default=12, help="tuning images (default 12)")
-    p.add_argument("--start", type=int, default=0, help="index of the first tuning image, by name (default 0)")
+    p.add_argument("--trials", type=positive_int, default=40, help="finished trials wanted in the study (default 40)")
+    p.add_argument("--images", type=positive_int, default=12, help="tuning images (default 12)")
+    p.add_argument("--start", type=nonnegative_int, default=0, help="index of the first tuning image, by name (default 0)")
     p.add_argument("--storage", help="Optuna storage URL, e.g. sqlite:///elrtv.db (resumes if it exists)")
     p.add_argument("--study", help="study name (default elrtv-x<scale>-<rank-mode>)")
     p.add_argument("--out", help="YAML file for the best parameters (default: print)")
     p.add_argument("--seed", type=int, default=0, help="TPE sampler seed (default 0)")
     p.add_argument("--rank-mode", choices=["none", "global", "patch"], default="none",
                    help="low-rank term searched (default none: TV only)")
-    p.add_argument("--max-seconds", type=float, default=1.0, help="prune trials slower than this per image")
-    p.add_argument("--taps", type=int, default=12, help="kernel taps of the fitted operator (default 12)")
+    p.add_argument("--max-seconds", type=positive_float, default=1.0, help="prune trials slower than this per image")
+    p.add_argument("--taps", type=positive_int, default=12, help="kernel taps of the fitted operator (default 12)")
     p.add_argument("--check", action="append", default=[], metavar="SPLIT[:START:COUNT]",
                    help="also measure bicubic vs the best parameters here (repeatable), e.g. val or train:400:50")
     p.add_argument("--init-params", metavar="YAML",
@@ -48,28 +50,18 @@ def _parse_check(text: str) -> tuple[str, int, int]:
         raise ValueError(f"--check START and COUNT must be integers, got {text!r}") from None
 
 
-def _parse_set(items: list[str]) -> dict:
-    import yaml
-
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--set must be KEY=VALUE, got {item!r}")
-        out[key.strip()] = yaml.safe_load(value)
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
     from mrisr._atomic import atomic_write_text
+    from mrisr._outputs import check_output_file, replaced_note
     from mrisr.classical import tune as T
+    from mrisr.config import parse_overrides
 
     if args.split.lower().startswith("test"):
         raise ValueError(f"refusing to tune on {args.split!r}: tune on train or val only")
-    if args.trials < 1 or args.images < 1:
-        raise ValueError(f"--trials and --images must be >= 1, got {args.trials} and {args.images}")
     checks = [_parse_check(c) for c in args.check]
-    fixed = _parse_set(args.set)
+    inputs = [args.init_params] if args.init_params else []
+    note = replaced_note(check_output_file(args.out, suffixes=(".yaml", ".yml"), inputs=inputs)) if args.out else ""
+    fixed = parse_overrides(args.set)
     if fixed:
         from mrisr.classical.elrtv import ELRTVConfig
 
@@ -104,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     text = T.preset_yaml(params, header=header)
     if args.out:
         atomic_write_text(args.out, text)
-        print(f"wrote {args.out}")
+        print(f"wrote {args.out}{note}")
     print("\n".join(header))
     if not args.out:
         print(text)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from mrisr.cli.options import positive_float, positive_int
+
 NAME = "upscale"
 HELP = "super-resolve an image (PNG/TIFF) or a NIfTI volume to any scale or size, or add slices to a volume"
 ORDER = 10
@@ -29,20 +31,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--slice-profile", choices=("box", "gaussian"), default="box",
                    help="--through-plane: each slice averages a box of the slice thickness (default) or a Gaussian "
                         "with that FWHM")
-    p.add_argument("--slice-thickness", type=float, metavar="MM",
+    p.add_argument("--slice-thickness", type=positive_float, metavar="MM",
                    help="--through-plane: slice thickness in mm (default: a DICOM series' SliceThickness, else the "
                         "slice spacing, i.e. contiguous slices)")
-    p.add_argument("--selfsup-steps", type=int, metavar="N",
+    p.add_argument("--selfsup-steps", type=positive_int, metavar="N",
                    help="--method liif-selfsup: fine-tuning steps on the volume's own slices (default 500)")
     p.add_argument("--dtype", choices=("input", "float32"), default="input", help="volumes: output data type")
     p.add_argument("--bits", type=int, choices=(8, 16), default=16, help="images: output bit depth (default 16)")
     p.add_argument("--device", default="cpu", help="torch device for LIIF methods (cpu, cuda, ...)")
-    p.add_argument("--chunk", type=int, help="LIIF queries decoded at once (lower = less memory)")
+    p.add_argument("--chunk", type=positive_int, help="LIIF queries decoded at once (lower = less memory)")
     p.add_argument("--intensity", choices=("auto", "off"), default="auto",
                    help="auto (default): an input far brighter or darker than the method's training images is "
                         "brought to their level and back; off: used as read")
     p.add_argument("--self-ensemble", action="store_true",
                    help="LIIF: average over the 8 flips/transposes of the input (8x the time, slightly better)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -78,7 +81,16 @@ def _params(args: argparse.Namespace, spec: str, *, any_scale: bool) -> dict:
     return params
 
 
-def _through_plane(args: argparse.Namespace) -> int:
+def _check_output(args: argparse.Namespace, volume: bool) -> str:
+    """Refuse an unusable ``--output`` before any work; the note for a replaced file."""
+    from mrisr._outputs import check_output_file, replaced_note
+    from mrisr.data.io import IMAGE_SUFFIXES, NIFTI_SUFFIXES
+
+    suffixes = NIFTI_SUFFIXES if volume else IMAGE_SUFFIXES
+    return replaced_note(check_output_file(args.output, suffixes=suffixes, inputs=[args.input]))
+
+
+def _through_plane(args: argparse.Namespace, note: str) -> int:
     from mrisr.volume import upscale_through_plane_file
     from mrisr.volume.selfsup import METHOD as SELFSUP
 
@@ -91,8 +103,9 @@ def _through_plane(args: argparse.Namespace) -> int:
     out = upscale_through_plane_file(
         args.input, args.output, factor=args.through_plane, axis=args.axis, method=spec, params=params,
         profile=args.slice_profile, thickness=args.slice_thickness, dtype=args.dtype,
+        progress=not args.no_progress,
     )
-    print(f"wrote {out} ({spec}, through-plane)")
+    print(f"wrote {out} ({spec}, through-plane){note}")
     return 0
 
 
@@ -114,8 +127,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"{src}: --through-plane and --isotropic apply to volumes (.nii, .nii.gz or a DICOM folder)")
     if not through and (args.slice_thickness is not None or args.slice_profile != "box"):
         raise ValueError("--slice-profile and --slice-thickness apply with --through-plane or --isotropic only")
+    note = _check_output(args, volume)
     if through:
-        return _through_plane(args)
+        return _through_plane(args, note)
     if is_selfsup(args.method) or args.selfsup_steps is not None:
         raise ValueError(f"{SELFSUP} adds slices to a volume: use it with --through-plane or --isotropic")
     size = parse_size(args.size) if args.size else None
@@ -131,11 +145,11 @@ def run(args: argparse.Namespace) -> int:
 
         upscale_volume_file(src, args.output, scale=None if size else scale, size=size,
                             axis=2 if args.axis is None else args.axis,
-                            method=spec, params=params, dtype=args.dtype)
-        print(f"wrote {args.output} ({spec})")
+                            method=spec, params=params, dtype=args.dtype, progress=not args.no_progress)
+        print(f"wrote {args.output} ({spec}){note}")
         return 0
     out_shape = size or (round(image.shape[0] * scale), round(image.shape[1] * scale))
     method = make_method(spec, scale=scale, params=params)
     write_image(args.output, method(image, out_shape), bits=args.bits)
-    print(f"wrote {args.output} ({out_shape[0]}x{out_shape[1]}, {spec})")
+    print(f"wrote {args.output} ({out_shape[0]}x{out_shape[1]}, {spec}){note}")
     return 0

@@ -1,0 +1,54 @@
+"""Argument types shared by the subcommands: option values checked as they are parsed.
+
+Each type raises :class:`argparse.ArgumentTypeError` with the bad value, which
+:class:`OneLineParser` prints as one ``mrisr COMMAND: error: ...`` line (exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose usage errors are one line on stderr (exit 2), without the usage text."""
+
+    def error(self, message: str):  # noqa: D102 - argparse API
+        text = " ".join(message.split())
+        print(f"{self.prog}: error: {text} (see '{self.prog} --help')", file=sys.stderr)
+        sys.exit(2)
+
+
+def _number(text: str, kind: type, what: str):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1 (counts, sizes, chunk lengths)."""
+    value = _number(text, int, "an integer >= 1")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return value
+
+
+def nonnegative_int(text: str) -> int:
+    """An integer >= 0 (offsets, border widths, seeds)."""
+    value = _number(text, int, "an integer >= 0")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0 (durations, thicknesses)."""
+    value = _number(text, float, "a number > 0")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
+    return value
