@@ -218,6 +218,7 @@ CASES: dict[str, Callable[[Tree], tuple[list[str], list[str]]]] = {
     "trials-zero": lambda t: (["tune", "elrtv", "--data", str(t.data), "--scale", "2", "--trials", "0"], ["--trials"]),
     "max-steps-zero": lambda t: (["train", "--config", str(t.config), "--max-steps", "0"], ["--max-steps"]),
     "max-minutes-inf": lambda t: (["train", "--config", str(t.config), "--max-minutes", "inf"], ["--max-minutes"]),
+    "max-minutes-negative": lambda t: (["train", "--config", str(t.config), "--max-minutes", "-1"], ["--max-minutes"]),
     "prepare-size-zero": lambda t: (["prepare", "--input", str(t.root), "--out", t("ds"), "--size", "0"], ["--size"]),
     "bad-choice": lambda t: (_up(t, str(t.img), "--bits", "12"), ["--bits", "12"]),
     "missing-required": lambda t: (["upscale", str(t.img), "--scale", "2"], ["--output"]),

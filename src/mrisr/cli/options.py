@@ -46,6 +46,14 @@ def nonnegative_int(text: str) -> int:
     return value
 
 
+def nonnegative_float(text: str) -> float:
+    """A finite number >= 0 (limits where 0 means 'as soon as possible')."""
+    value = _number(text, float, "a number >= 0")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
+    return value
+
+
 def positive_float(text: str) -> float:
     """A finite number > 0 (durations, thicknesses)."""
     value = _number(text, float, "a number > 0")

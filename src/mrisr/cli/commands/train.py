@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from mrisr.cli.options import positive_float, positive_int
+from mrisr.cli.options import nonnegative_float, positive_int
 
 NAME = "train"
 HELP = "train a LIIF-family model from a YAML config (CPU, GPU or torchrun DDP)"
@@ -18,7 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run from its last.pt exactly")
     p.add_argument("--device", help="override the config's device (cpu, cuda, cuda:1, auto)")
     p.add_argument("--max-steps", type=positive_int, help="stop after this many steps in this call")
-    p.add_argument("--max-minutes", type=positive_float,
+    p.add_argument("--max-minutes", type=nonnegative_float,
                    help="stop after this much training wall time in this call (saves last.pt; --resume goes on)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set optim.lr=1e-4 (repeatable)")
