@@ -169,6 +169,8 @@ CASES: dict[str, Callable[[Tree], tuple[list[str], list[str]]]] = {
                                       "--methods", "bicubic", "--out", t("rep"), "--images", "0"], ["--images"]),
     "tune-on-test-split": lambda t: (["tune", "elrtv", "--data", str(t.data), "--scale", "2", "--split", "test"],
                                      ["test"]),
+    "malformed-params-yaml": lambda t: (_eval(t, "--params", _write(t, "q.yaml", b"a: [1\nb: 2\n"), method="elrtv"),
+                                        ["q.yaml", "invalid YAML", "line 2"]),
     "missing-params-file": lambda t: (_eval(t, "--params", t("none.yaml")), ["none.yaml", "not found"]),
     # pickled payloads: refused, never run
     "pickled-pt": lambda t: (_up(t, str(t.img), "--method", f"liif:{_pickled(t, 'evil.pt')}"),

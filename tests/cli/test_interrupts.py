@@ -109,8 +109,8 @@ def test_sigint_in_evaluate_keeps_old_results(study_dataset, tmp_path, capsys, w
     assert _snapshot(out) == before  # byte-identical, no temporary file or lock left
 
 
-@pytest.mark.parametrize("where", ["compute", "write"])
-def test_sigint_in_volume_upscale_keeps_old_output(tmp_path, capsys, where):
+def _upscaled_volume(tmp_path: Path) -> tuple[list[str], Path]:
+    """Upscale a small volume once; return the command line and the output folder."""
     (tmp_path / "in").mkdir()
     src = _volume(tmp_path / "in" / "t2.nii.gz")
     out_dir = tmp_path / "out"
@@ -118,12 +118,29 @@ def test_sigint_in_volume_upscale_keeps_old_output(tmp_path, capsys, where):
     argv = ["upscale", str(src), "--scale", "2", "-o", str(out_dir / "t2_x2.nii.gz"), "--method", "bicubic",
             "--no-progress"]
     assert main(argv) == 0
+    return argv, out_dir
+
+
+@pytest.mark.parametrize("where", ["compute", "write"])
+def test_sigint_in_volume_upscale_keeps_old_output(tmp_path, capsys, where):
+    argv, out_dir = _upscaled_volume(tmp_path)
     capsys.readouterr()
     before = _snapshot(out_dir)
     rc, err = _interrupt([*argv[:-2], "nearest", "--no-progress"], tmp_path / "ready", where, signal.SIGINT)
     assert rc == 130, err
     assert "Traceback" not in err
     assert _snapshot(out_dir) == before
+
+
+def test_sigkill_in_volume_upscale_never_leaves_a_partial_output(tmp_path):
+    argv, out_dir = _upscaled_volume(tmp_path)
+    before = _snapshot(out_dir)
+    rc, _ = _interrupt([*argv[:-2], "nearest", "--no-progress"], tmp_path / "ready", "write", signal.SIGKILL)
+    assert rc == -signal.SIGKILL
+    after = _snapshot(out_dir)
+    assert after.pop("t2_x2.nii.gz") == before["t2_x2.nii.gz"]  # the old output, byte-identical
+    # at most the killed run's hidden temporary file, which no reader takes for the output
+    assert all(name.startswith(".t2_x2.nii.gz.") and ".tmp" in name for name in after), after
 
 
 def test_killed_run_does_not_block_the_next(study_dataset, tmp_path, capsys):

@@ -125,6 +125,16 @@ def to_dict(obj: Any) -> Any:
     return obj
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's problem and where it is, on one line, without its excerpt of the offending text."""
+    problem, mark = getattr(exc, "problem", None), getattr(exc, "problem_mark", None)
+    if not problem:
+        return " ".join(str(exc).split())
+    context = getattr(exc, "context", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{context + ': ' if context else ''}{problem}{where}"
+
+
 def parse_overrides(items: list[str]) -> dict[str, Any]:
     """Parse ``--set KEY=VALUE`` items into ``{key: value}``, each value read as YAML (``safe_load``).
 
@@ -146,8 +156,7 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
         try:
             out[key] = yaml.safe_load(raw)
         except yaml.YAMLError as exc:
-            why = " ".join(str(exc).split('in "<unicode string>"')[0].split())  # without YAML's excerpt
-            raise ConfigError(f"--set {item!r}: the value is not valid YAML ({why})") from None
+            raise ConfigError(f"--set {item!r}: the value is not valid YAML ({_yaml_problem(exc)})") from None
     return out
 
 
@@ -179,7 +188,7 @@ def load_yaml(path: str | Path) -> dict:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise InputError(f"invalid YAML ({' '.join(str(exc).split())})", path) from None
+        raise InputError(f"invalid YAML ({_yaml_problem(exc)})", path) from None
     if not isinstance(data, dict):
         raise InputError("config must be a YAML mapping", path)
     return data
