@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from mrisr._atomic import atomic_path
+from mrisr._outputs import check_output_file
 from mrisr.errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -160,8 +161,7 @@ def write_image(path: str | Path, image: np.ndarray, *, bits: int = 8) -> Path:
     path = Path(path)
     if bits not in (8, 16):
         raise ValueError(f"bits must be 8 or 16, got {bits!r}")
-    if not is_image_file(path):
-        raise InputError("output must end in .png, .tif or .tiff", path)
+    check_output_file(path, suffixes=IMAGE_SUFFIXES)
     image = np.asarray(image)
     if image.ndim != 2:
         raise ValueError(f"expected a 2-D grey image, got shape {image.shape}")

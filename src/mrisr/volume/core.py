@@ -38,7 +38,8 @@ import nibabel as nib
 import numpy as np
 
 from mrisr._atomic import atomic_path
-from mrisr.data.io import is_nifti_file, load_nifti
+from mrisr._outputs import check_output_file
+from mrisr.data.io import NIFTI_SUFFIXES, is_nifti_file, load_nifti
 from mrisr.data.resize import check_scale, scaled_shape
 from mrisr.errors import InputError
 from mrisr.volume.geometry import voxel_map
@@ -396,8 +397,7 @@ def upscale_volume_file(
         ``output_path``.
     """
     output_path = Path(output_path)
-    if not is_nifti_file(output_path):
-        raise InputError("output must end in .nii or .nii.gz", output_path)
+    check_output_file(output_path, suffixes=NIFTI_SUFFIXES, inputs=[input_path])  # before any work
     img = read_volume(input_path)
     src, data, store = _upscale(
         img, scale=scale, size=size, axis=axis, method=method, params=params,

@@ -39,9 +39,9 @@ from typing import Any
 
 import numpy as np
 
-from mrisr.data.io import is_nifti_file
+from mrisr._outputs import check_output_file
+from mrisr.data.io import NIFTI_SUFFIXES
 from mrisr.data.resize import check_scale
-from mrisr.errors import InputError
 from mrisr.volume.core import (
     _apply,
     _build_method,
@@ -302,8 +302,7 @@ def upscale_through_plane_file(input_path: str | Path, output_path: str | Path, 
         ``output_path``.
     """
     output_path = Path(output_path)
-    if not is_nifti_file(output_path):
-        raise InputError("output must end in .nii or .nii.gz", output_path)
+    check_output_file(output_path, suffixes=NIFTI_SUFFIXES, inputs=[input_path])  # before any work
     opts = {"factor": None, "spacing": None, "axis": None, "method": "liif-selfsup", "params": None, "profile": "box",
             "thickness": None, "batch_size": 16, "dtype": "input", "progress": True}
     unknown = set(options) - set(opts)
