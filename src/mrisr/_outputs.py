@@ -19,7 +19,6 @@ The policy, the same for PNG, TIFF, NIfTI, YAML and result folders:
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 from collections.abc import Iterable, Iterator
@@ -105,6 +104,8 @@ def _make_folders(path: Path) -> Path | None:
 @contextlib.contextmanager
 def _folder_lock(folder: Path) -> Iterator[None]:
     """Hold an exclusive ``flock`` on ``folder/.mrisr.lock``; refuse at once if held."""
+    import fcntl  # POSIX only: imported here so that the file checks above work everywhere
+
     lock = folder / LOCK_NAME
     while True:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
