@@ -47,7 +47,7 @@ def test_demo_slice_is_normalised_square():
 
 
 def test_unbuildable_method_is_skipped(tmp_path):
-    from mrisr.methods import METHODS
+    from mrisr.methods import METHODS, MethodInfo
 
     def needs_2x(*, scale, arg=None, **params):
         if scale != 2:
@@ -55,7 +55,7 @@ def test_unbuildable_method_is_skipped(tmp_path):
         return lambda lr, shape: np.zeros(shape, np.float32)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(METHODS._items, "only-2x-test", needs_2x)
+        mp.setitem(METHODS._items, "only-2x-test", MethodInfo(needs_2x))
         rep = run_demo(out_dir=tmp_path, methods=["bicubic", "only-2x-test"], progress=False)
     assert rep["skipped"][4.0] == {"only-2x-test": "trained for 2x only"}
     assert "only-2x-test" in rep["results"][2.0].methods()

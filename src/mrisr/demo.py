@@ -82,12 +82,11 @@ def demo_slice(path: str | Path, *, size: int = SIZE) -> np.ndarray:
 
 def _build_methods(names: Sequence[str], scale: float) -> tuple[dict, dict[str, str]]:
     """Build each method at ``scale``; methods that cannot be built are skipped with a note."""
-    from mrisr.methods import METHODS, available_methods, make_method
+    from mrisr.methods import make_method, method_info
 
-    available_methods()  # imports the method providers
     built, skipped = {}, {}
     for name in names:
-        METHODS.get(name.partition(":")[0].strip())  # unknown names are an error, not a skip
+        method_info(name)  # unknown names are an error, not a skip
         try:
             built[name] = make_method(name, scale=scale)
         except Exception as exc:  # a weight trained for another scale, missing presets, ...

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mrisr.data import degrade, resize
-from mrisr.methods import METHODS, available_methods, make_method
+from mrisr.methods import METHODS, MethodInfo, available_methods, make_method
 from mrisr.metrics import psnr
 from tests.conftest import phantom
 
@@ -73,7 +73,7 @@ def test_new_methods_join_the_registry(monkeypatch):
         seen.update(scale=scale, arg=arg, params=params)
         return lambda lr, out_shape: np.zeros(out_shape, np.float32)
 
-    monkeypatch.setitem(METHODS._items, "zeros-test", factory)
+    monkeypatch.setitem(METHODS._items, "zeros-test", MethodInfo(factory, arg="a checkpoint"))
     assert "zeros-test" in available_methods()
     m = make_method(" zeros-test :ckpt.pt", scale=3, params={"k": 1})
     assert m(np.ones((4, 4)), (12, 12)).shape == (12, 12)

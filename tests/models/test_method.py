@@ -140,13 +140,13 @@ def test_ensemble_is_the_mean_of_its_members(weights, random_weights):
 
 def test_shipped_ensembles_are_registered_from_the_index(weights, random_weights, monkeypatch):
     import mrisr.weights as w
-    from mrisr.methods import METHODS
+    from mrisr.methods import METHODS, MethodInfo
     from mrisr.models import method as mm
 
     monkeypatch.setattr(w, "ensembles", lambda: (w.EnsembleEntry("t-ens", ("t-a", "t-b"), 2.0),))
     monkeypatch.setattr(METHODS, "_items", dict(METHODS._items))  # undo the registrations afterwards
     for name, path in (("t-a", weights[1]), ("t-b", random_weights)):
-        METHODS.register(name, lambda *, scale, arg=None, _p=path, **kw: make_method(f"liif:{_p}", scale=scale))
+        METHODS.register(name, MethodInfo(lambda *, scale, arg=None, _p=path, **kw: make_method(f"liif:{_p}", scale=scale)))
     mm._register_shipped()
     lr = phantom(16)
     off = {"intensity": "off"}  # the mean itself; the intensity guard has tests of its own

@@ -11,7 +11,7 @@ from PIL import Image
 
 from mrisr.cli.main import main
 from mrisr.evaluation import evaluate_split
-from mrisr.methods.base import make_method
+from mrisr.methods import make_method
 from mrisr.report import ReportOptions, build_report
 from mrisr.report import build as build_mod
 from mrisr.report.figures import CURVES_SIZE, qualitative_size

@@ -18,6 +18,7 @@ import numpy as np
 from mrisr.classical.elrtv import ELRTVConfig, elrtv
 from mrisr.classical.operators import make_operator
 from mrisr.methods.base import METHODS, as_batch
+from mrisr.methods.spec import MethodInfo
 
 logger = logging.getLogger(__name__)
 
@@ -133,5 +134,8 @@ def _elrtv_reference(scale: float):
     return shipped_reference(_preset_scale(scale) or 2)
 
 
-make_elrtv.intensity_reference = _elrtv_reference
-METHODS.register("elrtv", make_elrtv)
+METHODS.register("elrtv", MethodInfo(
+    make_elrtv, summary="low-rank + total-variation regularised inverse problem (ADMM), shipped presets",
+    family="elrtv", arg="a preset YAML: elrtv:PRESET.yaml", intensity_reference=_elrtv_reference,
+    takes_operator=True,
+))  # params=None: ELRTVConfig checks the options (those of a preset YAML too)

@@ -16,7 +16,7 @@ import numpy as np
 
 from mrisr.data.datasets import Pair, load_pair, open_split
 from mrisr.data.resize import check_scale
-from mrisr.methods.base import Method, make_method
+from mrisr.methods import Method, make_method
 from mrisr.metrics import image_metrics, summarise
 
 logger = logging.getLogger(__name__)

@@ -6,17 +6,19 @@ A *method* maps LR images to SR images of a requested size::
 
 with ``lr`` of shape (H, W) or (N, H, W), float32 in [0, 1], and ``sr`` of
 shape (out_h, out_w) or (N, out_h, out_w). Methods are built by factories
-registered in :data:`METHODS`; a method *spec* is ``name`` or ``name:arg``
-(e.g. ``liif:run/best.pt``).
+described by records registered in :data:`METHODS`; a method *spec* is
+``name`` or ``name:arg`` (e.g. ``liif:run/best.pt``), read by
+:func:`mrisr.methods.spec.parse_spec`, and :func:`mrisr.methods.make_method`
+builds it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
+from mrisr.methods.spec import MethodInfo
 from mrisr.registry import Registry
 
 
@@ -28,59 +30,9 @@ class Method(Protocol):
     def __call__(self, lr: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray: ...
 
 
-#: name -> factory ``f(*, scale, arg, **params) -> Method``
-METHODS: Registry[Callable[..., Method]] = Registry("method")
-
-
-def make_method(spec: str, *, scale: float, params: dict[str, Any] | None = None) -> Method:
-    """Build a method from a spec such as ``'bicubic'``, ``'elrtv'`` or ``'liif:CKPT'``.
-
-    Parameters
-    ----------
-    spec : str
-        Registered name, optionally ``:arg`` (a checkpoint path for ``liif``).
-    scale : float
-        The upscaling factor the method will be used at (classical methods
-        pick their degradation operator and presets from it).
-    params : dict, optional
-        Extra keyword options for the factory (e.g. tuned ELRTV parameters).
-        ``intensity`` is taken out first: ``'auto'`` (default) wraps a method
-        whose factory records where its training inputs lay
-        (``factory.intensity_reference(scale)``) in an
-        :class:`~mrisr.methods.intensity.IntensityGuard`, ``'off'`` never does,
-        a mapping gives a range of one's own (:mod:`mrisr.methods.intensity`).
-    """
-    from mrisr.methods import _ensure_registered
-
-    _ensure_registered()
-    from mrisr.methods.intensity import guard
-
-    name, _, arg = spec.partition(":")
-    factory = METHODS.get(name.strip())
-    params = dict(params or {})
-    intensity = params.pop("intensity", "auto")
-    try:
-        method = factory(scale=float(scale), arg=arg or None, **params)
-    except TypeError as exc:  # a parameter the method does not take: a user mistake, not a crash
-        if "unexpected keyword argument" not in str(exc):
-            raise
-        bad = str(exc).rsplit("argument", 1)[-1].strip()
-        raise ValueError(f"method {name.strip()!r} takes no parameter {bad} (check --params)") from None
-    return guard(method, intensity, scale=float(scale), reference=getattr(factory, "intensity_reference", None))
-
-
-def available_methods(*, runnable: bool = False) -> list[str]:
-    """Names of all registered methods.
-
-    With ``runnable=True``, leave out factories that cannot run without a
-    ``:arg`` (such as ``liif``, which needs a checkpoint path); they mark
-    themselves with a true ``needs_arg`` attribute.
-    """
-    from mrisr.methods import _ensure_registered
-
-    _ensure_registered()
-    names = METHODS.names()
-    return [n for n in names if not getattr(METHODS.get(n), "needs_arg", False)] if runnable else names
+#: name -> :class:`~mrisr.methods.spec.MethodInfo` (the record says how to build the method and what it takes);
+#: the providers register themselves when :mod:`mrisr.methods` imports them (:mod:`mrisr.methods.catalog`)
+METHODS: Registry[MethodInfo] = Registry("method")
 
 
 def as_batch(lr: np.ndarray) -> tuple[np.ndarray, bool]:

@@ -9,6 +9,7 @@ import numpy as np
 from mrisr.data.degrade import kspace_upsample
 from mrisr.data.resize import resize
 from mrisr.methods.base import METHODS
+from mrisr.methods.spec import MethodInfo
 
 
 @dataclass(frozen=True)
@@ -42,20 +43,22 @@ class ZeroFill:
         return np.clip(kspace_upsample(lr, out_shape), 0.0, 1.0)
 
 
-def _factory(name: str, build):
-    def make(*, scale: float, arg: str | None = None, **params):
-        if arg:
-            raise ValueError(f"method {name!r} takes no ':' argument, got {arg!r}")
-        if params:
-            raise ValueError(f"method {name!r} takes no parameters, got {sorted(params)}")
+#: the baselines, none of which takes an argument or parameters
+BASELINES = {k: (lambda k=k: Interpolation(kernel=k, name=k)) for k in ("nearest", "bilinear", "bicubic")}
+BASELINES["zerofill"] = ZeroFill
+
+_SUMMARY = {"nearest": "nearest-neighbour interpolation", "bilinear": "bilinear interpolation",
+            "bicubic": "bicubic interpolation (Keys, a = -0.75; the study's baseline)",
+            "zerofill": "zero-filled k-space upsampling (sinc interpolation)"}
+
+
+def _factory(build):
+    def make(*, scale: float, arg: str | None = None):
         return build()
 
     return make
 
 
-#: the baselines, none of which takes parameters
-BASELINES = {k: (lambda k=k: Interpolation(kernel=k, name=k)) for k in ("nearest", "bilinear", "bicubic")}
-BASELINES["zerofill"] = ZeroFill
-
 for _name, _build in BASELINES.items():
-    METHODS.register(_name, _factory(_name, _build))
+    METHODS.register(_name, MethodInfo(_factory(_build), summary=_SUMMARY[_name], family="interpolation",
+                                       params=frozenset()))

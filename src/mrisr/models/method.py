@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mrisr.methods.base import METHODS, as_batch
+from mrisr.methods.spec import MethodInfo
 
 
 class LIIFMethod:
@@ -69,14 +71,14 @@ class LIIFMethod:
         return out[0] if single else out
 
 
-@METHODS.register("liif")
+#: the options of :class:`LIIFMethod` a method spec may set (``--params``, the command line's ``--device`` ...)
+LIIF_OPTIONS = frozenset({"device", "batch_size", "chunk", "self_ensemble"})
+#: the self-supervised through-plane LIIF (:mod:`mrisr.volume.selfsup`): fitted to a volume, so not built by name
+SELFSUP = "liif-selfsup"
+
+
 def _liif(*, scale: float, arg: str | None = None, **params: Any) -> LIIFMethod:
-    if not arg:
-        raise ValueError("method 'liif' needs a checkpoint: liif:PATH")
     return LIIFMethod(arg, **params)
-
-
-_liif.needs_arg = True  # type: ignore[attr-defined]
 
 
 def _shipped(method: str):
@@ -84,8 +86,6 @@ def _shipped(method: str):
         from mrisr.weights import entry_for, verified_path
 
         entry = entry_for(method)
-        if arg:
-            raise ValueError(f"method {method!r} takes no ':' argument; use liif:PATH for other weights")
         trained = entry.scales[entry.methods.index(method)]
         any_scale = params.pop("any_scale", False)
         if abs(scale - trained) > 1e-6 and not any_scale:
@@ -96,7 +96,6 @@ def _shipped(method: str):
         card = {"card": entry.card, "sha256": entry.sha256}
         return LIIFMethod(verified_path(entry), name=method, info=card, **params)
 
-    make.intensity_reference = lambda scale: _reference_of(method, scale)
     return make
 
 
@@ -146,14 +145,11 @@ class EnsembleMethod:
 
 def _shipped_ensemble(method: str, members: tuple[str, ...], trained: float):
     def make(*, scale: float, arg: str | None = None, **params: Any) -> EnsembleMethod:
-        if arg:
-            raise ValueError(f"method {method!r} takes no ':' argument")
         if abs(scale - trained) > 1e-6 and not params.get("any_scale", False):
             raise ValueError(f"{method} is validated for scale {trained:g}, not {scale:g}")
-        built = [METHODS.get(m)(scale=scale, **params) for m in members]
+        built = [METHODS.get(m).factory(scale=scale, arg=None, **params) for m in members]
         return EnsembleMethod(built, name=method)
 
-    make.intensity_reference = lambda s: _reference_of(members[0], s)  # one guard around the mean of members
     return make
 
 
@@ -161,12 +157,28 @@ def _register_shipped() -> None:
     from mrisr.weights import ensembles, index
 
     for entry in index():
-        for m in entry.methods:
+        for m, s in zip(entry.methods, entry.scales, strict=True):
             if m not in METHODS:
-                METHODS.register(m, _shipped(m))
+                METHODS.register(m, MethodInfo(
+                    _shipped(m), summary=f"shipped LIIF weights {entry.file}", family="liif",
+                    params=LIIF_OPTIONS | {"any_scale"}, scales=(float(s),),
+                    intensity_reference=partial(_reference_of, m),
+                ))
     for ens in ensembles():
-        if ens.method not in METHODS:
-            METHODS.register(ens.method, _shipped_ensemble(ens.method, ens.members, ens.scale))
+        if ens.method not in METHODS:  # one intensity guard around the mean of the members
+            METHODS.register(ens.method, MethodInfo(
+                _shipped_ensemble(ens.method, ens.members, ens.scale), summary="output ensemble of shipped LIIF weights",
+                family="liif", params=LIIF_OPTIONS | {"any_scale"}, scales=(float(ens.scale),),
+                intensity_reference=partial(_reference_of, ens.members[0]), members=tuple(ens.members),
+            ))
 
 
+METHODS.register("liif", MethodInfo(
+    _liif, summary="LIIF weights (.safetensors) or a training checkpoint (.pt) of one's own", family="liif",
+    arg="a checkpoint: liif:PATH", needs_arg=True, params=LIIF_OPTIONS,
+))
+METHODS.register(SELFSUP, MethodInfo(
+    None, summary="a shipped LIIF model fine-tuned on a thick-slice volume's own slices (through-plane only)",
+    family="liif", through_plane_only=True,
+))  # params=None: mrisr.volume.selfsup.SelfSupConfig checks them
 _register_shipped()

@@ -19,7 +19,7 @@ from mrisr.data.datasets import Pair, load_pair, open_split
 from mrisr.data.resize import check_scale
 from mrisr.errors import InputError
 from mrisr.evaluation import EvalResult, evaluate_pairs
-from mrisr.methods.base import Method, make_method
+from mrisr.methods import Method, make_method, method_info
 from mrisr.report import figures, logs, tables
 from mrisr.report.cache import (
     CachedRun,
@@ -92,14 +92,10 @@ class Report:
 
 
 def _check_method_names(specs: tuple[str, ...]) -> None:
-    from mrisr.methods import METHODS, available_methods
-
-    available_methods()  # registers the providers
     if not specs:
         raise ValueError("no method given (e.g. --methods bicubic,bilinear)")
     for spec in specs:
-        # an unknown name raises ValueError naming the closest match
-        METHODS.get(spec.partition(":")[0].strip())
+        method_info(spec)  # an unknown name raises ValueError naming the closest match
 
 
 def _build_methods(

@@ -48,12 +48,14 @@ def data_fingerprint(pairs: list[Pair]) -> str:
 
 
 def _arg_fingerprint(spec: str) -> str | None:
-    name, _, arg = spec.partition(":")
+    from mrisr.methods.spec import parse_spec
+    from mrisr.weights import weight_hashes
+
+    parsed = parse_spec(spec)
+    name, arg = parsed.name, parsed.arg
     if arg and Path(arg).is_file():
         st = Path(arg).stat()
         return f"{Path(arg).resolve()}|{st.st_size}|{st.st_mtime_ns}"
-    from mrisr.weights import weight_hashes
-
     shipped = weight_hashes(name)  # shipped weights change with the install
     return "|".join(shipped) if shipped else None
 

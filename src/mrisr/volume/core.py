@@ -44,7 +44,6 @@ from mrisr.data.resize import check_scale, scaled_shape
 from mrisr.errors import InputError
 from mrisr.volume.geometry import voxel_map
 from mrisr.volume.intensity import IntensityMap, encode
-from mrisr.volume.selfsup import is_selfsup
 
 logger = logging.getLogger(__name__)
 
@@ -193,20 +192,16 @@ def _storage(src: _Source, dtype: str) -> _Storage:
 
 
 def _build_method(method: Any, scale: float, params: dict | None, identity: bool):
-    """A method object (``None`` for the identity path); names are validated either way."""
+    """A method object (``None`` for the identity path); names are validated either way (a through-plane-only
+    method is refused by its record)."""
     if callable(method):
         return None if identity else method
-    if is_selfsup(method):
-        raise ValueError(f"{method.strip()} is fitted to a thick-slice volume's own slices and adds slices: "
-                         "use it with upscale_through_plane (mrisr upscale --through-plane / --isotropic)")
-    from mrisr.methods import _ensure_registered
-    from mrisr.methods.base import METHODS, make_method
+    from mrisr.methods import make_method, method_info
 
     if identity:
-        _ensure_registered()
-        METHODS.get(str(method).partition(":")[0].strip())
+        method_info(method, in_plane=True)
         return None
-    return make_method(str(method), scale=scale, params=params)
+    return make_method(method, scale=scale, params=params)
 
 
 def _apply(fn, block, plane_out, imap: IntensityMap, src: _Source) -> np.ndarray:

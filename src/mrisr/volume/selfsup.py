@@ -23,13 +23,14 @@ import logging
 import math
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
 
 import numpy as np
 
 logger = logging.getLogger(__name__)
 
-#: the method's name (through-plane only: it is fitted to the input volume)
+#: the method's name; its record (through-plane only: it is fitted to the input volume) is registered with the
+#: other LIIF methods (:data:`mrisr.models.method.SELFSUP`, the same name, kept there so that importing this
+#: module does not import torch)
 METHOD = "liif-selfsup"
 #: options passed on to :class:`mrisr.models.method.LIIFMethod`, which renders the planes
 RENDER_OPTIONS = {"device", "batch_size", "chunk", "self_ensemble"}
@@ -105,16 +106,14 @@ def base_spec(factor: float, base: str | None) -> str:
 def _base_method(spec: str, factor: float, render: dict):
     """The starting model (a shipped weight file's method or ``liif:PATH``), built by the method registry like
     any LIIF method, without the intensity guard (the model is fitted to this volume's own intensities)."""
-    from mrisr.methods.base import make_method
-    from mrisr.weights import index
+    from mrisr.methods import make_method, method_info, parse_spec
 
-    name = spec.partition(":")[0].strip()
-    shipped = {m for entry in index() for m in entry.methods}
-    if name != "liif" and name not in shipped:
+    info = method_info(spec)
+    if info.family != "liif" or info.members or info.through_plane_only:
         raise ValueError(f"{METHOD} base must be one LIIF model (liif-x2, liif-x4, ... or liif:PATH), got {spec!r}")
     # a shipped name is validated for its own scale only; any_scale lets it start from another factor
-    params = {**render, "intensity": "off", **({"any_scale": True} if name != "liif" else {})}
-    return make_method(spec, scale=factor, params=params)
+    params = {**render, "intensity": "off", **({"any_scale": True} if info.scales else {})}
+    return make_method(parse_spec(spec), scale=factor, params=params)
 
 
 class SlicePairs:
@@ -265,8 +264,3 @@ def fit_through_plane_model(unit: np.ndarray, axis: int, factor: float, *, profi
     method.info["selfsup"] = {**asdict(cfg), "base": spec, "seconds": round(sec, 1), "loss_first": head,
                               "loss_last": tail, "train_ratio": pairs.ratio}
     return method
-
-
-def is_selfsup(method: Any) -> bool:
-    """Whether ``method`` names the self-supervised through-plane LIIF."""
-    return isinstance(method, str) and method.strip() == METHOD

@@ -54,12 +54,9 @@ from mrisr.volume.core import (
     read_volume,
 )
 from mrisr.volume.intensity import IntensityMap, encode
-from mrisr.volume.selfsup import SelfSupConfig, fit_through_plane_model, is_selfsup
+from mrisr.volume.selfsup import SelfSupConfig, fit_through_plane_model
 
 logger = logging.getLogger(__name__)
-
-#: method names whose factories take a degradation ``operator`` (told the slice profile)
-OPERATOR_METHODS = ("elrtv",)
 
 
 def _zooms(img: Any) -> np.ndarray:
@@ -128,28 +125,48 @@ def slice_plan(
 
 
 def _method_spec(method: Any, params: dict | None, profile: str, thickness: float, factor: float):
-    """``(method, scale, params)`` to build: ELRTV gets its through-plane preset and the slice profile.
+    """``(method, scale, params)`` to build: a method whose record takes an operator (ELRTV) is told the slice
+    profile, and plain ``'elrtv'`` gets its through-plane preset.
 
     Plain ``'elrtv'`` uses the shipped through-plane preset of the nearer factor (2 below 3, else 4), tuned
     on IXI slices thickened along one axis (the repository's ``release/tune_through_plane.py``); ``elrtv:PRESET.yaml`` uses
     the given preset. Methods that take an operator are given the ``slice_profile`` one unless ``params``
     holds an operator.
     """
+    from mrisr.methods import method_info, parse_spec
+
     if callable(method):
         return method, factor, params
-    spec = str(method).strip()
-    if spec.partition(":")[0].strip() not in OPERATOR_METHODS:
+    spec = parse_spec(method)
+    info = method_info(spec)
+    if not info.takes_operator:
         return method, factor, params
     scale = factor
-    if spec == "elrtv":
+    if info.family == "elrtv" and spec.arg is None:
         from mrisr.classical.method import slices_preset_path
 
         scale = 2 if factor < 3 else 4
-        spec = f"elrtv:{slices_preset_path(scale)}"
+        method = f"{spec.name}:{slices_preset_path(scale)}"
     out = dict(params or {})
     out.setdefault("progress", False)  # the planes' own bar shows progress
     out.setdefault("operator", {"kind": "slice_profile", "profile": profile, "thickness": thickness, "bias": 0.0})
-    return spec, scale, out
+    return method, scale, out
+
+
+def _fitted_here(method: Any) -> bool:
+    """Whether ``method`` names a method that is fitted to the volume itself (its record: through-plane only)."""
+    from mrisr.methods import method_info
+
+    return not callable(method) and method_info(method).through_plane_only
+
+
+def _is_liif(method: Any, fn: Any) -> bool:
+    """Whether the planes are rendered by a LIIF model as shipped: by its record, or a method object's name."""
+    from mrisr.methods import method_info
+
+    if callable(method):
+        return str(getattr(fn, "name", "")).startswith("liif")
+    return method_info(method).family == "liif"
 
 
 def _through_plane(img, *, factor, spacing, axis, method, params, profile, thickness, batch_size, dtype, progress):
@@ -171,14 +188,14 @@ def _through_plane(img, *, factor, spacing, axis, method, params, profile, thick
     profile_matrix(shape[axis], src.raw.shape[axis], profile=profile, thickness=rel)  # validate now
     store = _storage(src, dtype)
     identity = shape == src.raw.shape
-    selfsup = is_selfsup(method)
+    selfsup = _fitted_here(method)
     if selfsup:  # fitted below, on the volume itself
         SelfSupConfig.from_params(params)  # bad options fail before any work
         fn = None
     else:
         spec, scale, opts = _method_spec(method, params, profile, rel, eff)
         fn = _build_method(spec, scale, opts, identity)
-    if not identity and not selfsup and str(getattr(fn, "name", method)).startswith("liif"):
+    if not identity and not selfsup and _is_liif(method, fn):
         logger.warning("the LIIF models learned IXI's in-plane blur on both axes; adding slices they scored far "
                        "below bicubic interpolation on a simulated thick-slice volume; liif-selfsup, the default here, "
                        "fits them to the volume first")

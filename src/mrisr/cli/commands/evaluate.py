@@ -31,14 +31,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def load_params(path: str | None, specs: list[str]) -> dict:
-    """Read a YAML parameter file and attach it to every spec that is not a baseline."""
+    """Read a YAML parameter file and attach it to every spec whose method takes parameters (not the baselines)."""
     if not path:
         return {}
     from mrisr.config import load_params as read_params
-    from mrisr.methods.baselines import BASELINES
+    from mrisr.methods import method_info
 
     params = read_params(path)
-    return {s: params for s in specs if s.split(":")[0] not in BASELINES}
+    return {s: params for s in specs if method_info(s).params != frozenset()}
 
 
 def measure(args: argparse.Namespace, specs: list[str], **options) -> int:

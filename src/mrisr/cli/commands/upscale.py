@@ -68,11 +68,14 @@ def default_method(scale: float) -> str:
 
 
 def _params(args: argparse.Namespace, spec: str, *, any_scale: bool) -> dict:
-    """Factory options from the command line for method ``spec``."""
-    if args.self_ensemble and not spec.startswith("liif"):
+    """Factory options from the command line for method ``spec`` (the LIIF options for a LIIF method's record)."""
+    from mrisr.methods import method_info
+
+    liif = method_info(spec).family == "liif"
+    if args.self_ensemble and not liif:
         raise ValueError(f"--self-ensemble applies to LIIF methods only, not {spec!r}")
     params: dict = {"intensity": args.intensity}
-    if spec.startswith("liif"):
+    if liif:
         params.update(device=args.device, **({"chunk": args.chunk} if args.chunk else {}))
         if args.self_ensemble:
             params["self_ensemble"] = True
@@ -91,13 +94,14 @@ def _check_output(args: argparse.Namespace, volume: bool) -> str:
 
 
 def _through_plane(args: argparse.Namespace, note: str) -> int:
+    from mrisr.methods import parse_spec
     from mrisr.volume import upscale_through_plane_file
     from mrisr.volume.selfsup import METHOD as SELFSUP
 
     spec = f"liif:{args.checkpoint}" if args.checkpoint else (args.method or SELFSUP)
     params = _params(args, spec, any_scale=False)
     if args.selfsup_steps is not None:
-        if spec != SELFSUP:
+        if parse_spec(spec).name != SELFSUP:
             raise ValueError(f"--selfsup-steps applies to --method {SELFSUP}, not {spec!r}")
         params["steps"] = args.selfsup_steps
     out = upscale_through_plane_file(
@@ -109,14 +113,24 @@ def _through_plane(args: argparse.Namespace, note: str) -> int:
     return 0
 
 
+def _check_in_plane(args: argparse.Namespace) -> None:
+    """Refuse a through-plane-only method (by its record) or its options without --through-plane/--isotropic."""
+    from mrisr.methods import method_info, parse_spec
+    from mrisr.volume.selfsup import METHOD as SELFSUP
+
+    if args.method and method_info(args.method).through_plane_only:
+        raise ValueError(f"{parse_spec(args.method).name} adds slices to a volume: use it with --through-plane or "
+                         "--isotropic")
+    if args.selfsup_steps is not None:
+        raise ValueError(f"{SELFSUP} adds slices to a volume: use it with --through-plane or --isotropic")
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from mrisr.data.io import is_nifti_file, read_image, write_image
     from mrisr.data.resize import check_scale
     from mrisr.methods import make_method
-    from mrisr.volume.selfsup import METHOD as SELFSUP
-    from mrisr.volume.selfsup import is_selfsup
 
     if args.checkpoint and args.method:
         raise ValueError("give either --method or --checkpoint, not both")
@@ -130,8 +144,7 @@ def run(args: argparse.Namespace) -> int:
     note = _check_output(args, volume)
     if through:
         return _through_plane(args, note)
-    if is_selfsup(args.method) or args.selfsup_steps is not None:
-        raise ValueError(f"{SELFSUP} adds slices to a volume: use it with --through-plane or --isotropic")
+    _check_in_plane(args)
     size = parse_size(args.size) if args.size else None
     image = None if volume else read_image(src)
     if args.scale is not None:
