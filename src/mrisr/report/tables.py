@@ -15,8 +15,8 @@ from mrisr.report.render import Doc, to_html, to_markdown
 from mrisr.report.stats import STAT_KEYS
 
 if TYPE_CHECKING:
-    from mrisr.report.build import Report, ReportOptions, ScaleRun
     from mrisr.report.logs import Curve
+    from mrisr.report.records import Report, ReportOptions, ScaleRun
 
 DASH = "—"
 INFO_KEYS = ("epochs", "steps", "hours", "hardware")
