@@ -6,7 +6,7 @@ volumes, with the study's evaluation protocol built in.
 
 from __future__ import annotations
 
-__version__ = "0.4.0"
+from mrisr.version import __version__
 
 __all__ = ["__version__", "upscale_through_plane", "upscale_volume"]
 

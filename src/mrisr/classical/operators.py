@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage, special
 
-from mrisr.data.degrade import _area_matrix
+from mrisr.data.degrade import area_matrix
 from mrisr.data.resize import resize_matrix
 from mrisr.registry import Registry
 
@@ -192,8 +192,8 @@ def gaussian_operator(
     s = 0.5 * h / lh if sigma is None else float(sigma)
     if s < 0:
         raise ValueError(f"sigma must be >= 0, got {sigma}")
-    rh = _area_matrix(h, lh) @ gaussian_matrix(h, s)
-    rw = _area_matrix(w, lw) @ gaussian_matrix(w, s)
+    rh = area_matrix(h, lh) @ gaussian_matrix(h, s)
+    rw = area_matrix(w, lw) @ gaussian_matrix(w, s)
     return SeparableOperator(rh, rw, bias=float(bias), name=f"gaussian(sigma={s:g})", info={"sigma": s})
 
 

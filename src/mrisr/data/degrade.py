@@ -28,8 +28,12 @@ def bicubic_degrade(hr: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
     return resize(hr, out_shape, kernel="bicubic", antialias=True)
 
 
-def _area_matrix(n_in: int, n_out: int) -> np.ndarray:
-    """Averages over each output pixel's footprint (exact for any ratio)."""
+def area_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """The (n_out, n_in) matrix that averages over each output pixel's footprint (exact for any ratio).
+
+    Row ``i`` weighs input pixel ``j`` by the overlap of ``[j, j + 1)`` with output pixel ``i``'s footprint
+    ``[i, i + 1) * n_in / n_out``; each row sums to 1.
+    """
     edges = np.arange(n_out + 1) * (n_in / n_out)
     lo, hi = edges[:-1, None], edges[1:, None]
     j = np.arange(n_in)[None, :]
@@ -40,8 +44,8 @@ def _area_matrix(n_in: int, n_out: int) -> np.ndarray:
 def area_downscale(image: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
     """Box-average ``image`` (..., H, W) onto an ``out_shape`` grid."""
     x = np.asarray(image, dtype=np.float64)
-    rh = _area_matrix(x.shape[-2], int(out_shape[0]))
-    rw = _area_matrix(x.shape[-1], int(out_shape[1]))
+    rh = area_matrix(x.shape[-2], int(out_shape[0]))
+    rw = area_matrix(x.shape[-1], int(out_shape[1]))
     return (rh @ x @ rw.T).astype(np.float32)
 
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import torch
 
-from mrisr import __version__
 from mrisr._atomic import atomic_path
 from mrisr.errors import InputError
 from mrisr.models.registry import make_model
+from mrisr.version import __version__
 
 logger = logging.getLogger(__name__)
 

@@ -70,7 +70,7 @@ def cache_key(
     shave: int = 0,
 ) -> str:
     """Hex key of one method's evaluation; ``data`` is :func:`data_fingerprint`."""
-    from mrisr import __version__
+    from mrisr.version import __version__
 
     record = {
         "format": CACHE_FORMAT,
