@@ -143,3 +143,39 @@ def test_widened_mlp_computes_the_same_function_and_learns():
     assert not widen_spec_from(grow, spec)
     assert not widen_spec_from(spec, {"name": "liif", "args": {"mlp_hidden": [32, 32, 32], "residual": True}})
     assert not widen_spec_from(spec, {"name": "liif", "args": {"mlp_hidden": [32, 32], "residual": False}})
+
+
+@pytest.mark.parametrize(("variant", "out_shape"), [
+    ({}, (46, 38)),  # 2x
+    ({}, (69, 57)),  # 3x
+    ({}, (58, 47)),  # 2.5x (non-integer)
+    ({"smam": "input", "eem": "sobel"}, (69, 57)),
+    ({"smam": "features", "eem": "log"}, (58, 47)),
+])
+def test_tiled_rendering_equals_whole_image(variant, out_shape):
+    model = tiny(**variant)
+    torch.nn.init.normal_(model.imnet.layers[-1].weight, std=0.1)
+    lr = torch.rand(2, 1, 23, 19)
+    whole = model.upscale(lr, out_shape)
+    tiled = model.upscale(lr, out_shape, tile=6, chunk=200)  # 4 x 4 tiles, chunks across row ends
+    assert torch.allclose(tiled, whole, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("variant", [{}, {"smam": "input", "eem": "log"}, {"smam": "features", "eem": "learned"}])
+def test_receptive_radius_is_exact(variant):
+    """A latent depends on input pixels ``radius`` away and on none further (interior pixel)."""
+    model = tiny(**variant)
+    r = model.receptive_radius()
+    lr = torch.rand(1, 1, 2 * r + 9, 2 * r + 9)
+    c = r + 4
+    with torch.no_grad():
+        base = model.encode(lr)[0, c, c]
+        for d, changes in ((r, True), (r + 1, False)):
+            bumped = lr.clone()
+            bumped[0, 0, c + d, c] += 1.0
+            assert bool((model.encode(bumped)[0, c, c] != base).any()) is changes
+
+
+def test_tile_and_chunk_are_validated():
+    with pytest.raises(ValueError, match="chunk and tile"):
+        tiny().upscale(torch.rand(1, 1, 8, 8), (16, 16), tile=0)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from mrisr.models.receptive import receptive_radius
+
 
 class ConvAttentionHead(nn.Module):
     """conv(k, C -> hidden) -> ReLU -> transposed conv(k, hidden -> C), size preserving."""
@@ -27,6 +29,10 @@ class ConvAttentionHead(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.restore(torch.relu(self.reduce(x)))
+
+    def receptive_radius(self) -> int:
+        """Input pixels an output pixel depends on in each direction: reduce, then restore."""
+        return receptive_radius(self.reduce) + receptive_radius(self.restore)
 
 
 class SMAM(nn.Module):
@@ -56,3 +62,7 @@ class SMAM(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.attention(x)
+
+    def receptive_radius(self) -> int:
+        """Input pixels an output pixel depends on in each direction: the widest head (they run side by side)."""
+        return max(receptive_radius(h) for h in self.heads)

@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mrisr.models.receptive import receptive_radius
+
 EDGE_KINDS = ("sobel", "log", "learned")
 
 
@@ -65,6 +67,10 @@ class EdgeMap(nn.Module):
             return torch.sqrt(g.pow(2).sum(1, keepdim=True) + 1e-12)
         return g
 
+    def receptive_radius(self) -> int:
+        """Input pixels an edge value depends on in each direction."""
+        return receptive_radius(self.net) if self.kind == "learned" else self.kernel.shape[-1] // 2
+
 
 class InputFusion(nn.Module):
     """Mix the input with its edge map and SMAM output: ``w_x x + w_e e(x) + w_a a(x)``.
@@ -91,3 +97,7 @@ class InputFusion(nn.Module):
         if self.attention is not None:
             parts.append(self.attention(x))
         return sum(w * p for w, p in zip(self.weights, parts, strict=True))
+
+    def receptive_radius(self) -> int:
+        """Input pixels a fused pixel depends on in each direction: the widest branch."""
+        return max([0] + [receptive_radius(m) for m in (self.edges, self.attention) if m is not None])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from mrisr.models.receptive import receptive_radius
 from mrisr.models.registry import MODELS
 
 
@@ -30,6 +31,10 @@ class ResBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.body(x) * self.res_scale
+
+    def receptive_radius(self) -> int:
+        """Input pixels an output pixel depends on in each direction (the skip adds none)."""
+        return receptive_radius(self.body)
 
 
 @MODELS.register("edsr-baseline")
@@ -64,3 +69,7 @@ class EDSREncoder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.head(x)
         return x + self.body(x)
+
+    def receptive_radius(self) -> int:
+        """Input pixels an output feature depends on in each direction: head, then body."""
+        return receptive_radius(self.head) + receptive_radius(self.body)

@@ -19,17 +19,22 @@ Implicit Image Function", CVPR 2021.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from mrisr.models.attention import SMAM
-from mrisr.models.coords import make_cell, make_coord
+from mrisr.models.coords import make_cell, pixel_centres
 from mrisr.models.edges import EdgeMap, InputFusion
+from mrisr.models.receptive import receptive_radius
 from mrisr.models.registry import MODELS, make_model
+from mrisr.tiling import core_spans
 
 _SHIFTS = ((-1, -1), (-1, 1), (1, -1), (1, 1))
 DEFAULT_MLP_HIDDEN = (128, 128, 128, 128)
+DEFAULT_TILE = 512
 
 
 class MLP(nn.Module):
@@ -72,6 +77,9 @@ class LIIF(nn.Module):
     query_chunk : int, default 8192
         Queries decoded at once at inference: bounds memory, and chunks of a few
         thousand keep intermediates in reused heap memory (measured fastest on CPU).
+    tile : int, default 512
+        Latent (LR) pixels per side of the tiles a larger input is encoded in at
+        inference (:meth:`upscale`); inputs up to this size are one tile.
 
     Shapes
     ------
@@ -89,6 +97,7 @@ class LIIF(nn.Module):
         smam_hidden: int = 16,
         eem: str | None = None,
         query_chunk: int = 8192,
+        tile: int = DEFAULT_TILE,
     ) -> None:
         super().__init__()
         enc_spec = encoder or {"name": "edsr-baseline", "args": {}}
@@ -96,6 +105,7 @@ class LIIF(nn.Module):
         if smam not in (None, "input", "features"):
             raise ValueError(f"smam must be None, 'input' or 'features', got {smam!r}")
         self.in_channels, self.residual, self.query_chunk = in_channels, residual, query_chunk
+        self.tile = int(tile)
         self.encoder = make_model(enc_spec)
         c = self.encoder.out_dim
         edge = EdgeMap(eem) if eem else None
@@ -126,9 +136,14 @@ class LIIF(nn.Module):
         return F.conv2d(feat, w, first.bias, padding=1).permute(0, 2, 3, 1).contiguous()
 
     # ------------------------------------------------------------------ decoding
-    def _neighbours(self, coord: torch.Tensor, hw: tuple[int, int]):
-        """For each of the 4 ensemble shifts: flat latent index, relative offset, area."""
-        h, w = hw
+    def _neighbours(self, coord: torch.Tensor, grid: LatentGrid):
+        """For each of the 4 ensemble shifts: row of the tile's latent, relative offset, area.
+
+        Indices are found on the whole image's latent grid, then made relative
+        to the tile's origin, so that a tile's queries see exactly what they
+        would see in the whole image.
+        """
+        h, w = grid.size
         size = torch.tensor([h, w], device=coord.device, dtype=coord.dtype)
         radius = 1.0 / size  # half a latent pixel in [-1, 1] units
         out = []
@@ -141,19 +156,25 @@ class LIIF(nn.Module):
             centre = (idx.to(coord.dtype) * 2 + 1) / size - 1
             rel = (coord - centre) * size
             area = (rel[..., 0] * rel[..., 1]).abs() + 1e-9
-            out.append((idx[..., 0] * w + idx[..., 1], rel, area))
+            oy, ox = grid.origin
+            out.append(((idx[..., 0] - oy) * grid.width + (idx[..., 1] - ox), rel, area))
         return out
 
-    def decode(self, proj: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
-        """Decode queries from a latent projection: (B, Q, 2) coords -> (B, Q, C) values (residual part)."""
+    def decode(self, proj: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor,
+               grid: LatentGrid | None = None) -> torch.Tensor:
+        """Decode queries from a latent projection: (B, Q, 2) coords -> (B, Q, C) values (residual part).
+
+        ``grid`` places ``proj`` (a tile) in the whole image's latent grid; default: ``proj`` is the whole grid.
+        """
         b, h, w, hidden = proj.shape
+        grid = grid or LatentGrid((h, w), (0, 0), w)
         q = coord.shape[1]
-        neigh = self._neighbours(coord, (h, w))
+        neigh = self._neighbours(coord, grid)
         flat = proj.view(b * h * w, hidden)  # one row per latent pixel
         offset = (torch.arange(b, device=coord.device) * (h * w)).unsqueeze(1)
         idx = torch.cat([n[0] for n in neigh], dim=1) + offset  # (B, 4Q) rows of ``flat``
         rel = torch.cat([n[1] for n in neigh], dim=1)  # (B, 4Q, 2)
-        rel_cell = (cell * torch.tensor([h, w], device=cell.device, dtype=cell.dtype)).repeat(1, 4, 1)
+        rel_cell = (cell * torch.tensor(grid.size, device=cell.device, dtype=cell.dtype)).repeat(1, 4, 1)
         first = self.imnet.layers[0]
         w_tail = first.weight[:, self.feat_dim * 9 :]  # (H1, 4): rel y, rel x, cell y, cell x
         z = flat.index_select(0, idx.reshape(-1))
@@ -171,9 +192,10 @@ class LIIF(nn.Module):
         v = F.grid_sample(lr, grid, mode="bicubic", padding_mode="border", align_corners=False)
         return v[:, :, 0, :].transpose(1, 2)
 
-    def query(self, lr: torch.Tensor, proj: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
-        """Values at ``coord`` (B, Q, C) in the units of ``lr``."""
-        out = self.decode(proj, coord, cell) * 0.5
+    def query(self, lr: torch.Tensor, proj: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor,
+              grid: LatentGrid | None = None) -> torch.Tensor:
+        """Values at ``coord`` (B, Q, C) in the units of ``lr`` (the whole image; ``proj`` may be a tile, see ``grid``)."""
+        out = self.decode(proj, coord, cell, grid) * 0.5
         if self.residual:
             out = out + self.base(lr, coord)
         else:
@@ -183,20 +205,86 @@ class LIIF(nn.Module):
     def forward(self, lr: torch.Tensor, coord: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
         return self.query(lr, self.encode(lr), coord, cell)
 
+    def receptive_radius(self) -> int:
+        """LR pixels, in each direction, that one value of :meth:`encode` depends on."""
+        radius = receptive_radius(self.encoder) + 1  # + the first MLP layer's 3x3 convolution
+        if self.fusion is not None:
+            radius += receptive_radius(self.fusion)
+        if self.feature_attention is not None:
+            radius += receptive_radius(self.feature_attention)
+        return radius
+
     @torch.no_grad()
-    def upscale(self, lr: torch.Tensor, out_shape: tuple[int, int], *, chunk: int | None = None) -> torch.Tensor:
-        """Render a full (B, C, H, W) output grid, decoding queries in chunks."""
+    def upscale(self, lr: torch.Tensor, out_shape: tuple[int, int], *, chunk: int | None = None,
+                tile: int | None = None) -> torch.Tensor:
+        """Render a full (B, C, H, W) output grid: the single entry point of LIIF inference.
+
+        The input is encoded in tiles of ``tile`` latent pixels per side (default
+        the model's), each extended by the receptive radius plus the one latent
+        pixel a query's neighbours reach beyond its tile, so every tile gives
+        exactly the whole image's latents where its queries look; each tile's
+        queries are decoded ``chunk`` at a time (default the model's
+        ``query_chunk``). Memory is then bounded by the tile and the chunk; only
+        the output grows with the image. An input no larger than ``tile`` is one
+        tile, computed exactly as without tiling.
+        """
+        b, _, h, w = lr.shape
+        step = int(self.query_chunk if chunk is None else chunk)
+        size = int(self.tile if tile is None else tile)
+        if step < 1 or size < 1:
+            raise ValueError(f"chunk and tile must be >= 1, got chunk={chunk!r}, tile={tile!r}")
+        out = torch.empty(b, self.in_channels, *out_shape, device=lr.device, dtype=lr.dtype)
+        ys = pixel_centres(out_shape[0], device=lr.device, dtype=lr.dtype)
+        xs = pixel_centres(out_shape[1], device=lr.device, dtype=lr.dtype)
+        halo = self.receptive_radius() + 1  # + the neighbour one latent pixel beyond the tile
+        for y0, y1 in core_spans(h, size):
+            for x0, x1 in core_spans(w, size):
+                ya, xa = max(0, y0 - halo), max(0, x0 - halo)
+                proj = self.encode(lr[:, :, ya : min(h, y1 + halo), xa : min(w, x1 + halo)])
+                grid = LatentGrid((h, w), (ya, xa), proj.shape[2])
+                rows = (_owned(y0, h, out_shape[0]), _owned(y1, h, out_shape[0]))
+                cols = (_owned(x0, w, out_shape[1]), _owned(x1, w, out_shape[1]))
+                self._render_tile(lr, proj, grid, out, (ys, xs), rows, cols, step)
+        return out
+
+    def _render_tile(self, lr, proj, grid, out, centres, rows, cols, step) -> None:
+        """Decode the output pixels ``rows x cols`` (a tile's) into ``out``, ``step`` queries at a time."""
+        (i0, i1), (j0, j1) = rows, cols
+        ys, xs = centres
+        width, n = j1 - j0, (i1 - i0) * (j1 - j0)
         b = lr.shape[0]
-        proj = self.encode(lr)
-        coord = make_coord(out_shape, device=lr.device, dtype=lr.dtype).expand(b, -1, -1)
-        cell = make_cell(out_shape, coord.shape[1], device=lr.device, dtype=lr.dtype).expand(b, -1, -1)
-        step = chunk or self.query_chunk
-        parts = [
-            self.query(lr, proj, coord[:, i : i + step], cell[:, i : i + step])
-            for i in range(0, coord.shape[1], step)
-        ]
-        out = torch.cat(parts, dim=1)
-        return out.transpose(1, 2).reshape(b, -1, *out_shape)
+        for k in range(0, n, step):
+            f = torch.arange(k, min(k + step, n), device=lr.device)
+            coord = torch.stack([ys[i0 + f // width], xs[j0 + f % width]], dim=-1).expand(b, -1, -1)
+            cell = make_cell(out.shape[-2:], coord.shape[1], device=lr.device, dtype=lr.dtype).expand(b, -1, -1)
+            _put_flat(out, self.query(lr, proj, coord, cell, grid).transpose(1, 2), (i0, j0), width, k)
+
+
+class LatentGrid(NamedTuple):
+    """Where a latent tile sits: the whole image's latent ``size`` (h, w), the tile's ``origin`` and ``width``."""
+
+    size: tuple[int, int]
+    origin: tuple[int, int]
+    width: int
+
+
+def _owned(edge: int, n_lr: int, n_out: int) -> int:
+    """First output pixel whose centre lies at or after latent position ``edge`` (of ``n_lr``).
+
+    Output pixel ``i`` has its centre at latent position ``(i + 0.5) n_lr / n_out``; exact integer arithmetic.
+    """
+    return max(0, -(-(2 * edge * n_out - n_lr) // (2 * n_lr)))
+
+
+def _put_flat(out: torch.Tensor, values: torch.Tensor, start: tuple[int, int], width: int, k: int) -> None:
+    """Write (B, C, q) ``values``, queries ``k..k+q`` of a row-major block ``width`` wide at ``start``, into ``out``."""
+    i0, j0 = start
+    pos, q = 0, values.shape[-1]
+    while pos < q:
+        r, c = divmod(k + pos, width)
+        n = min(width - c, q - pos)
+        out[:, :, i0 + r, j0 + c : j0 + c + n] = values[:, :, pos : pos + n]
+        pos += n
 
 
 def widen_spec_from(narrow: dict, wide: dict) -> bool:
