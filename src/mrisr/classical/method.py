@@ -17,6 +17,7 @@ import numpy as np
 
 from mrisr.classical.elrtv import ELRTVConfig, elrtv
 from mrisr.classical.operators import make_operator
+from mrisr.classical.tiling import solve_tiled
 from mrisr.methods.base import METHODS, as_batch
 from mrisr.methods.spec import MethodInfo
 
@@ -79,11 +80,17 @@ class ELRTVMethod:
         Images solved together (vectorised) per call of :func:`elrtv`.
     progress : bool or None
         Progress bar: ``None`` shows one for more than ``batch`` images.
+    tile, overlap : int
+        Outputs larger than ``tile`` HR pixels per side are solved in tiles of
+        that size overlapping by ``overlap`` (:func:`mrisr.classical.tiling.solve_tiled`),
+        which bounds memory and time per pixel; smaller outputs are solved whole.
     """
 
     params: dict[str, Any]
     batch: int = 8
     progress: bool | None = None
+    tile: int = 1024
+    overlap: int = 64
     name: str = "elrtv"
     info: dict[str, Any] = field(default_factory=dict)
     _operators: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -100,15 +107,17 @@ class ELRTVMethod:
 
         x, single = as_batch(lr)
         opts = {k: v for k, v in self.params.items() if k != "operator"}
-        operator = self.operator(tuple(out_shape), x.shape[-2:])
+
+        def solve(y: np.ndarray, hr_shape: tuple[int, int]) -> np.ndarray:
+            operator = self.operator(tuple(hr_shape), y.shape[-2:])
+            return elrtv(y, out_shape=hr_shape, operator=operator, record_energy=False, **opts).image
+
         show = (len(x) > self.batch) if self.progress is None else self.progress
         out = []
         with tqdm(total=len(x), disable=not show, desc="elrtv", unit="img") as bar:
             for i in range(0, len(x), self.batch):
-                res = elrtv(x[i : i + self.batch], out_shape=out_shape, operator=operator,
-                            record_energy=False, **opts)
-                out.append(res.image)
-                bar.update(len(res.image))
+                out.append(solve_tiled(solve, x[i : i + self.batch], out_shape, tile=self.tile, overlap=self.overlap))
+                bar.update(len(out[-1]))
         sr = np.concatenate(out)
         return sr[0] if single else sr
 
