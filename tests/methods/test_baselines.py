@@ -97,3 +97,23 @@ def test_zerofill_keeps_a_constant_image_and_takes_no_parameters():
     np.testing.assert_allclose(m(np.full((2, 8, 8), 0.4, np.float32), (32, 32)), 0.4, atol=1e-6)
     with pytest.raises(ValueError, match="takes no parameters"):
         make_method("zerofill", scale=2, params={"x": 1})
+
+
+@pytest.mark.parametrize("name", ["nearest", "bilinear", "bicubic", "zerofill"])
+@pytest.mark.parametrize("out_shape", [(64, 96), (81, 50), (100, 100)])  # 2x, non-integer, 2.5x/3.1x
+def test_large_output_path_in_blocks_equals_the_whole_image(monkeypatch, name, out_shape):
+    import importlib
+
+    from mrisr.methods import baselines
+
+    resize_module = importlib.import_module("mrisr.data.resize")
+    lr = np.random.default_rng(1).random((2, 32, 32)).astype(np.float32)
+    method = make_method(name, scale=2.0, params={"intensity": "off"})
+    whole = method(lr, out_shape)
+    monkeypatch.setattr(resize_module, "_DENSE_MAX_PIXELS", 100)
+    monkeypatch.setattr(resize_module, "_BLOCK_ROWS", 7)
+    monkeypatch.setattr(baselines, "_ZEROFILL_WHOLE_MAX", 100)
+    monkeypatch.setattr(baselines, "_ZEROFILL_BLOCK", 5)
+    blocks = method(lr, out_shape)
+    assert blocks.shape == whole.shape == (2, *out_shape)
+    assert np.allclose(blocks, whole, atol=1e-6)

@@ -12,7 +12,9 @@ not OpenCV/PyTorch ``nearest``, which drop the half-pixel offset.
 
 Every resize is ``out = R_h @ image @ R_w.T`` with small dense matrices, which
 makes it exact for any (also non-integer) scale, batchable, and reusable as the
-linear operator of an inverse problem (:func:`resize_matrix`).
+linear operator of an inverse problem (:func:`resize_matrix`). Outputs of more
+than 4096² pixels are computed in blocks of rows from the same taps instead, so
+that memory stays bounded apart from the output (equal to float rounding).
 """
 
 from __future__ import annotations
@@ -35,15 +37,13 @@ def _linear(x: np.ndarray) -> np.ndarray:
     return np.clip(1.0 - np.abs(x), 0.0, None)
 
 
-@lru_cache(maxsize=256)
-def _matrix(n_in: int, n_out: int, kernel: str, antialias: bool, a: float) -> np.ndarray:
+def _taps(n_in: int, n_out: int, kernel: str, antialias: bool, a: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per output pixel, the source indices (clamped to the edge) and weights: (n_out, taps) each."""
     scale = n_out / n_in
     centres = (np.arange(n_out) + 0.5) / scale - 0.5
-    m = np.zeros((n_out, n_in), dtype=np.float64)
     if kernel == "nearest":
         src = np.minimum(np.floor((np.arange(n_out) + 0.5) / scale).astype(int), n_in - 1)
-        m[np.arange(n_out), src] = 1.0
-        return m
+        return src[:, None], np.ones((n_out, 1))
     support = 2.0 if kernel == "bicubic" else 1.0
     stretch = 1.0 / scale if (antialias and scale < 1) else 1.0
     radius = support * stretch
@@ -53,9 +53,40 @@ def _matrix(n_in: int, n_out: int, kernel: str, antialias: bool, a: float) -> np
     dist = (centres[:, None] - idx) / stretch
     w = _cubic(dist, a) if kernel == "bicubic" else _linear(dist)
     w /= w.sum(axis=1, keepdims=True)
-    rows = np.repeat(np.arange(n_out), len(taps))
-    np.add.at(m, (rows, np.clip(idx, 0, n_in - 1).ravel()), w.ravel())
+    return np.clip(idx, 0, n_in - 1), w
+
+
+@lru_cache(maxsize=256)
+def _matrix(n_in: int, n_out: int, kernel: str, antialias: bool, a: float) -> np.ndarray:
+    idx, w = _taps(n_in, n_out, kernel, antialias, a)
+    m = np.zeros((n_out, n_in), dtype=np.float64)
+    rows = np.repeat(np.arange(n_out), idx.shape[1])
+    np.add.at(m, (rows, idx.ravel()), w.ravel())
     return m
+
+
+#: outputs above this many pixels are resized in row blocks from the taps (no dense matrices)
+_DENSE_MAX_PIXELS = 4096 * 4096
+_BLOCK_ROWS = 256
+
+
+def _resize_blocks(x: np.ndarray, out_shape: tuple[int, int], kernel: str, antialias: bool, a: float,
+                   clip: bool) -> np.ndarray:
+    """:func:`resize` of (N, h, w) float64 in blocks of output rows: memory bounded apart from the output."""
+    (h, w), (oh, ow) = x.shape[-2:], out_shape
+    ih, wh = _taps(h, oh, kernel, antialias, a)
+    iw, ww = _taps(w, ow, kernel, antialias, a)
+    out = np.empty((x.shape[0], oh, ow), dtype=np.float32)
+    for r0 in range(0, oh, _BLOCK_ROWS):
+        rows, weights = ih[r0 : r0 + _BLOCK_ROWS], wh[r0 : r0 + _BLOCK_ROWS]
+        lo, hi = int(rows.min()), int(rows.max()) + 1
+        src = x[:, lo:hi]
+        tmp = sum(ww[:, t] * src[..., iw[:, t]] for t in range(iw.shape[1]))  # (N, hi - lo, ow)
+        block = sum(weights[:, t, None] * tmp[:, rows[:, t] - lo] for t in range(rows.shape[1]))
+        if clip:
+            np.clip(block, 0.0, 1.0, out=block)
+        out[:, r0 : r0 + len(rows)] = block
+    return out
 
 
 def resize_matrix(
@@ -122,6 +153,9 @@ def resize(
     oh, ow = int(out_shape[0]), int(out_shape[1])
     if kernel not in KERNELS:
         raise ValueError(f"unknown kernel {kernel!r} (options: {', '.join(KERNELS)})")
+    if oh * ow > _DENSE_MAX_PIXELS:
+        out = _resize_blocks(x.reshape(-1, h, w), (oh, ow), kernel, bool(antialias), float(a), clip)
+        return out.reshape(*x.shape[:-2], oh, ow)
     rh = _matrix(h, oh, kernel, bool(antialias), float(a))
     rw = _matrix(w, ow, kernel, bool(antialias), float(a))
     out = rh @ x @ rw.T
