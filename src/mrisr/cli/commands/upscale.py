@@ -131,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
     from mrisr.data.io import is_nifti_file, read_image, write_image
     from mrisr.data.resize import check_scale
     from mrisr.methods import make_method
+    from mrisr.tiling import check_output_fits
 
     if args.checkpoint and args.method:
         raise ValueError("give either --method or --checkpoint, not both")
@@ -162,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {args.output} ({spec}){note}")
         return 0
     out_shape = size or (round(image.shape[0] * scale), round(image.shape[1] * scale))
+    check_output_fits(out_shape)
     method = make_method(spec, scale=scale, params=params)
     write_image(args.output, method(image, out_shape), bits=args.bits)
     print(f"wrote {args.output} ({out_shape[0]}x{out_shape[1]}, {spec}){note}")
