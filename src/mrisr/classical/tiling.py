@@ -12,6 +12,7 @@ no second output-sized array is held.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -44,7 +45,14 @@ def _axis_tiles(n_lr: int, n_hr: int, tile: int, overlap: int, margin: int) -> l
     scale = n_hr / n_lr
     t_lr = max(1, int(tile / scale))
     o_lr = min(t_lr - 1, int(np.ceil(overlap / scale)))
-    starts = tile_starts(n_lr, t_lr, o_lr)
+    # LR tiles in whole units of ``g`` pixels map onto whole HR pixels (same field of view, exactly);
+    # at a scale that allows no such unit, HR spans are rounded down (less than one HR pixel off)
+    g = n_lr // math.gcd(n_lr, n_hr)
+    if g == 1 or 4 * g > t_lr:
+        starts = tile_starts(n_lr, t_lr, o_lr)
+    else:
+        t_lr = t_lr // g * g
+        starts = [a * g for a in tile_starts(n_lr // g, t_lr // g, min(t_lr // g - 1, -(-o_lr // g)))]
     out = []
     for k, a in enumerate(starts):
         b = min(n_lr, a + t_lr)
