@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from mrisr.classical.kernel import estimate_kernel
-from mrisr.classical.operators import kernel_operator
+from mrisr.classical.operators import make_operator
 
 
 def _pairs(th, tw, scale, n=3, quantise=False, seed=0):
@@ -10,7 +10,7 @@ def _pairs(th, tw, scale, n=3, quantise=False, seed=0):
     hrs, lrs = [], []
     for _ in range(n):
         hr = rng.random((40, 40))
-        lr = kernel_operator((40, 40), (40 // scale, 40 // scale), taps_h=th, taps_w=tw).forward(hr)
+        lr = make_operator({"kind": "kernel", "taps_h": th, "taps_w": tw}, (40, 40), (40 // scale, 40 // scale)).forward(hr)
         lrs.append(np.floor(lr * 255) / 255 if quantise else lr)
         hrs.append(hr)
     return hrs, lrs

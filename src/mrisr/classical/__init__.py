@@ -14,10 +14,9 @@ package does not import Optuna or torch.
 
 from mrisr.classical.elrtv import ELRTVConfig, ELRTVResult, back_project, elrtv
 from mrisr.classical.kernel import KernelEstimate, estimate_kernel
-from mrisr.classical.operators import OPERATORS, SeparableOperator, make_operator
+from mrisr.classical.operators import SeparableOperator, make_operator
 
 __all__ = [
-    "OPERATORS",
     "ELRTVConfig",
     "ELRTVResult",
     "KernelEstimate",

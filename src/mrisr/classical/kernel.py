@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from mrisr.classical.operators import SeparableOperator, kernel_operator
+from mrisr.classical.operators import SeparableOperator, make_operator
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class KernelEstimate:
     def operator(self, hr_shape: tuple[int, int], lr_shape: tuple[int, int] | None = None) -> SeparableOperator:
         """The separable operator of this kernel for images of ``hr_shape``."""
         lr_shape = lr_shape or (hr_shape[0] // self.scale, hr_shape[1] // self.scale)
-        return kernel_operator(hr_shape, lr_shape, **self.spec(with_kind=False))
+        return make_operator(self.spec(), hr_shape, lr_shape)
 
     def spec(self, *, with_kind: bool = True) -> dict[str, Any]:
         """YAML-friendly operator spec (``{'kind': 'kernel', taps, starts, bias}``)."""

@@ -12,12 +12,15 @@ The model of a stored LR image is ``y ~= D(x) + bias``. 8-bit images that were
 truncated (floored) rather than rounded are on average ``0.5/255`` too dark,
 which ``bias = -0.5/255`` accounts for.
 
-Builders are registered in :data:`OPERATORS` and take ``(hr_shape, lr_shape,
-**options)``: ``gaussian`` (blur then area average), ``bicubic`` (anti-aliased
-resize), ``kernel`` (explicit 1-D taps with integer decimation, e.g. fitted
-by :func:`mrisr.classical.estimate_kernel`) and ``slice_profile`` (a thick-slice
+The operators are the linear families of the one degradation registry,
+:data:`mrisr.data.degrade.DEGRADATIONS` (their matrices are built there, next to
+the image functions of the same family): ``gaussian`` (blur then area average),
+``area``, ``bicubic`` and ``lanczos`` (anti-aliased resizes), ``kernel``
+(explicit 1-D taps with integer decimation, e.g. fitted by
+:func:`mrisr.classical.estimate_kernel`) and ``slice_profile`` (a thick-slice
 acquisition: each LR sample averages the HR grid over its slice profile, along
 whichever axis is shorter; used for through-plane super-resolution).
+:func:`make_operator` builds one from a name or ``{'kind': name, **options}``.
 """
 
 from __future__ import annotations
@@ -27,14 +30,9 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-from scipy import ndimage, special
 
-from mrisr.data.degrade import area_matrix
-from mrisr.data.resize import resize_matrix
-from mrisr.registry import Registry
-
-#: name -> builder ``f(hr_shape, lr_shape, **options) -> SeparableOperator``
-OPERATORS: Registry = Registry("degradation operator")
+from mrisr.data.degrade import DEGRADATIONS, make_config, operator_names
+from mrisr.data.matrices import PROFILES, gaussian_matrix, profile_matrix, taps_matrix  # noqa: F401 (re-exported)
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,38 +138,6 @@ class SeparableOperator:
                 "bias": float(self.bias), **self.info}
 
 
-def _reflect_index(idx: np.ndarray, n: int) -> np.ndarray:
-    """Half-sample symmetric reflection into [0, n) (scipy ``mode='reflect'``)."""
-    period = 2 * n
-    idx = np.mod(idx, period)
-    return np.where(idx >= n, period - 1 - idx, idx)
-
-
-def gaussian_matrix(n: int, sigma: float, *, truncate: float = 4.0) -> np.ndarray:
-    """(n, n) matrix of a 1-D Gaussian blur with reflecting borders (scipy convention)."""
-    if sigma <= 0:
-        return np.eye(n)
-    return ndimage.gaussian_filter1d(np.eye(n), sigma, axis=0, mode="reflect", truncate=truncate)
-
-
-def taps_matrix(n_hr: int, n_lr: int, taps: np.ndarray, *, start: int | None = None) -> np.ndarray:
-    """(n_lr, n_hr) matrix: LR pixel ``i`` = ``sum_k taps[k] * hr[s*i + start + k]``.
-
-    ``s = n_hr // n_lr`` must be an integer; ``start`` defaults to the centred
-    window ``(s - len(taps)) // 2``. Borders reflect (half-sample symmetric).
-    """
-    taps = np.asarray(taps, dtype=np.float64).ravel()
-    if n_hr % n_lr:
-        raise ValueError(f"kernel operators need an integer scale, got {n_hr} -> {n_lr}")
-    s = n_hr // n_lr
-    start = (s - len(taps)) // 2 if start is None else int(start)
-    idx = s * np.arange(n_lr)[:, None] + start + np.arange(len(taps))[None, :]
-    m = np.zeros((n_lr, n_hr))
-    rows = np.repeat(np.arange(n_lr), len(taps))
-    np.add.at(m, (rows, _reflect_index(idx, n_hr).ravel()), np.tile(taps, n_lr))
-    return m
-
-
 def _shapes(hr_shape: tuple[int, int], lr_shape: tuple[int, int]) -> tuple[int, int, int, int]:
     (h, w), (lh, lw) = (int(v) for v in hr_shape[-2:]), (int(v) for v in lr_shape[-2:])
     if min(h, w, lh, lw) < 1 or lh > h or lw > w:
@@ -179,115 +145,15 @@ def _shapes(hr_shape: tuple[int, int], lr_shape: tuple[int, int]) -> tuple[int, 
     return h, w, lh, lw
 
 
-@OPERATORS.register("gaussian")
 def gaussian_operator(
     hr_shape: tuple[int, int], lr_shape: tuple[int, int], *, sigma: float | None = None, bias: float = 0.0
 ) -> SeparableOperator:
-    """Gaussian blur (``sigma`` HR pixels, default ``scale / 2``) then area averaging.
+    """The ``gaussian`` operator: blur (``sigma`` HR pixels, default ``scale / 2``) then area averaging.
 
     With ``sigma=1`` at 2x and ``bias=-0.5/255`` this is the IXI 2x pipeline
     (blur, 2x2 block mean, floor to 8 bits).
     """
-    h, w, lh, lw = _shapes(hr_shape, lr_shape)
-    s = 0.5 * h / lh if sigma is None else float(sigma)
-    if s < 0:
-        raise ValueError(f"sigma must be >= 0, got {sigma}")
-    rh = area_matrix(h, lh) @ gaussian_matrix(h, s)
-    rw = area_matrix(w, lw) @ gaussian_matrix(w, s)
-    return SeparableOperator(rh, rw, bias=float(bias), name=f"gaussian(sigma={s:g})", info={"sigma": s})
-
-
-@OPERATORS.register("bicubic")
-def bicubic_operator(
-    hr_shape: tuple[int, int], lr_shape: tuple[int, int], *, bias: float = 0.0
-) -> SeparableOperator:
-    """Anti-aliased bicubic downscaling (MATLAB ``imresize`` style)."""
-    h, w, lh, lw = _shapes(hr_shape, lr_shape)
-    rh = resize_matrix(h, lh, kernel="bicubic", antialias=True)
-    rw = resize_matrix(w, lw, kernel="bicubic", antialias=True)
-    return SeparableOperator(rh, rw, bias=float(bias), name="bicubic")
-
-
-@OPERATORS.register("kernel")
-def kernel_operator(
-    hr_shape: tuple[int, int],
-    lr_shape: tuple[int, int],
-    *,
-    taps_h: list[float] | np.ndarray,
-    taps_w: list[float] | np.ndarray | None = None,
-    start_h: int | None = None,
-    start_w: int | None = None,
-    bias: float = 0.0,
-) -> SeparableOperator:
-    """Explicit separable kernel with integer decimation (see :func:`taps_matrix`).
-
-    ``taps_w`` defaults to ``taps_h``; ``start_*`` to the centred window.
-    """
-    h, w, lh, lw = _shapes(hr_shape, lr_shape)
-    th = np.asarray(taps_h, dtype=np.float64)
-    tw = th if taps_w is None else np.asarray(taps_w, dtype=np.float64)
-    if th.ndim != 1 or tw.ndim != 1 or th.size < 1 or tw.size < 1:
-        raise ValueError(f"taps must be non-empty 1-D lists, got shapes {th.shape} and {tw.shape}")
-    rh = taps_matrix(h, lh, th, start=start_h)
-    rw = taps_matrix(w, lw, tw, start=start_w)
-    info = {"taps_h": th.tolist(), "taps_w": tw.tolist()}
-    return SeparableOperator(rh, rw, bias=float(bias), name=f"kernel({th.size}x{tw.size})", info=info)
-
-
-PROFILES = ("box", "gaussian")
-
-
-def profile_matrix(n_hr: int, n_lr: int, *, profile: str = "box", thickness: float = 1.0) -> np.ndarray:
-    """(n_lr, n_hr) matrix of a slice profile: LR sample ``i`` = profile-weighted HR mean.
-
-    Sample ``i`` is centred at HR index ``(i + 0.5) * n_hr / n_lr - 0.5`` (the
-    same field of view). The profile's width is ``thickness`` LR spacings: a box
-    of that width, or a Gaussian with that full width at half maximum; each
-    weight is the profile's integral over the HR voxel. ``thickness=1`` with a
-    box is contiguous slices (the area average); below 1 leaves gaps, above 1
-    overlaps. Rows are renormalised where the profile leaves the field of view.
-    ``n_hr == n_lr`` gives the identity.
-    """
-    if n_lr < 1 or n_hr < n_lr:
-        raise ValueError(f"bad slice-profile shapes: {n_hr} -> {n_lr}")
-    if profile not in PROFILES:
-        raise ValueError(f"slice profile must be one of {', '.join(PROFILES)}, got {profile!r}")
-    if not (np.isfinite(thickness) and thickness > 0):
-        raise ValueError(f"slice thickness must be > 0 spacings, got {thickness!r}")
-    if n_hr == n_lr:
-        return np.eye(n_hr)
-    step = n_hr / n_lr
-    centre = (np.arange(n_lr)[:, None] + 0.5) * step - 0.5
-    lo = np.arange(n_hr)[None, :] - 0.5 - centre  # voxel edges relative to the sample centre
-    hi = lo + 1.0
-    width = float(thickness) * step
-    if profile == "box":
-        w = np.clip(np.minimum(hi, width / 2) - np.maximum(lo, -width / 2), 0.0, None)
-    else:
-        scale = width / (2.0 * np.sqrt(2.0 * np.log(2.0))) * np.sqrt(2.0)
-        w = 0.5 * (special.erf(hi / scale) - special.erf(lo / scale))
-        w[w < 1e-12] = 0.0
-    total = w.sum(axis=1, keepdims=True)
-    if (total <= 0).any():
-        raise ValueError(f"slice profile ({profile}, thickness {thickness:g}) covers no voxel")
-    return w / total
-
-
-@OPERATORS.register("slice_profile")
-def slice_profile_operator(
-    hr_shape: tuple[int, int],
-    lr_shape: tuple[int, int],
-    *,
-    profile: str = "box",
-    thickness: float = 1.0,
-    bias: float = 0.0,
-) -> SeparableOperator:
-    """Thick slices along each axis whose LR size is smaller (see :func:`profile_matrix`); other axes untouched."""
-    h, w, lh, lw = _shapes(hr_shape, lr_shape)
-    rh = profile_matrix(h, lh, profile=profile, thickness=thickness)
-    rw = profile_matrix(w, lw, profile=profile, thickness=thickness)
-    info = {"profile": profile, "thickness": float(thickness)}
-    return SeparableOperator(rh, rw, bias=float(bias), name=f"slice_profile({profile}, {thickness:g})", info=info)
+    return make_operator({"kind": "gaussian", "sigma": sigma, "bias": bias}, hr_shape, lr_shape)
 
 
 def make_operator(
@@ -313,9 +179,11 @@ def make_operator(
         spec = {"kind": spec}
     if not isinstance(spec, dict) or "kind" not in spec:
         raise ValueError(f"operator must be a name or a mapping with 'kind', got {spec!r}")
-    opts = {k: v for k, v in spec.items() if k != "kind"}
-    builder = OPERATORS.get(str(spec["kind"]))
-    try:
-        return builder(hr_shape, lr_shape, **opts)
-    except TypeError as exc:
-        raise ValueError(f"bad options for operator {spec['kind']!r}: {exc}") from None
+    kind = str(spec["kind"])
+    family = DEGRADATIONS.get(kind)
+    if family.matrices is None:
+        raise ValueError(f"degradation {kind!r} has no operator (linear ones: {', '.join(operator_names())})")
+    opts = {k: v for k, v in spec.items() if k not in ("kind", "bias")}
+    h, w, lh, lw = _shapes(hr_shape, lr_shape)
+    rh, rw, label, info = family.matrices((h, w), (lh, lw), make_config(kind, opts))
+    return SeparableOperator(rh, rw, bias=float(spec.get("bias", 0.0)), name=label, info=info)

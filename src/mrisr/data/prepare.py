@@ -340,14 +340,14 @@ def prepare_dataset(
     ValueError
         Bad axis, size, scales, degradation or split.
     """
-    from mrisr.data.degrade import DEGRADATIONS
+    from mrisr.data.degrade import parse_degradation
 
     if isinstance(axis, bool) or axis not in (0, 1, 2):
         raise ValueError(f"axis must be 0, 1 or 2, got {axis!r}")
     if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 8:
         raise ValueError(f"size must be an integer >= 8, got {size!r}")
     scales, fractions = parse_scales(scales), parse_fractions(split)
-    DEGRADATIONS.get(degradation)
+    parse_degradation(degradation)
     root = check_output_dir(out_root)
     volumes = find_volumes(input_dir)
     planned = [s for s, f in zip(SPLITS, fractions, strict=True) if f > 0]

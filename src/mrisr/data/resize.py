@@ -9,6 +9,8 @@ output pixel ``i`` of an ``n_in -> n_out`` resize samples source coordinate
 ``INTER_LINEAR`` when upscaling; ``nearest`` picks the source pixel whose
 cell contains the output centre (PyTorch ``nearest-exact``, PIL ``NEAREST``),
 not OpenCV/PyTorch ``nearest``, which drop the half-pixel offset.
+``lanczos2``/``lanczos3`` are the windowed sinc ``sinc(x) sinc(x/n)`` on ``|x| < n``
+(PIL ``LANCZOS`` is ``lanczos3``), rows normalised to sum to one.
 
 Every resize is ``out = R_h @ image @ R_w.T`` with small dense matrices, which
 makes it exact for any (also non-integer) scale, batchable, and reusable as the
@@ -23,7 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
-KERNELS = ("nearest", "bilinear", "bicubic")
+KERNELS = ("nearest", "bilinear", "bicubic", "lanczos2", "lanczos3")
 
 
 def _cubic(x: np.ndarray, a: float) -> np.ndarray:
@@ -37,6 +39,18 @@ def _linear(x: np.ndarray) -> np.ndarray:
     return np.clip(1.0 - np.abs(x), 0.0, None)
 
 
+def _lanczos(x: np.ndarray, lobes: int) -> np.ndarray:
+    return np.where(np.abs(x) < lobes, np.sinc(x) * np.sinc(x / lobes), 0.0)
+
+
+def _weights(dist: np.ndarray, kernel: str, a: float) -> np.ndarray:
+    if kernel == "bicubic":
+        return _cubic(dist, a)
+    if kernel.startswith("lanczos"):
+        return _lanczos(dist, int(kernel[-1]))
+    return _linear(dist)
+
+
 def _taps(n_in: int, n_out: int, kernel: str, antialias: bool, a: float) -> tuple[np.ndarray, np.ndarray]:
     """Per output pixel, the source indices (clamped to the edge) and weights: (n_out, taps) each."""
     scale = n_out / n_in
@@ -44,14 +58,14 @@ def _taps(n_in: int, n_out: int, kernel: str, antialias: bool, a: float) -> tupl
     if kernel == "nearest":
         src = np.minimum(np.floor((np.arange(n_out) + 0.5) / scale).astype(int), n_in - 1)
         return src[:, None], np.ones((n_out, 1))
-    support = 2.0 if kernel == "bicubic" else 1.0
+    support = {"bicubic": 2.0, "lanczos2": 2.0, "lanczos3": 3.0}.get(kernel, 1.0)
     stretch = 1.0 / scale if (antialias and scale < 1) else 1.0
     radius = support * stretch
     taps = np.arange(-int(np.ceil(radius)) - 1, int(np.ceil(radius)) + 2)
     base = np.floor(centres).astype(int)
     idx = base[:, None] + taps[None, :]
     dist = (centres[:, None] - idx) / stretch
-    w = _cubic(dist, a) if kernel == "bicubic" else _linear(dist)
+    w = _weights(dist, kernel, a)
     w /= w.sum(axis=1, keepdims=True)
     return np.clip(idx, 0, n_in - 1), w
 
@@ -98,7 +112,7 @@ def resize_matrix(
     ----------
     n_in, n_out : int
         Input and output lengths.
-    kernel : {'nearest', 'bilinear', 'bicubic'}
+    kernel : {'nearest', 'bilinear', 'bicubic', 'lanczos2', 'lanczos3'}
         Interpolation kernel.
     antialias : bool, default True
         When downscaling, stretch the kernel by ``n_in / n_out`` (low-pass

@@ -159,18 +159,18 @@ class PatchSampler:
         return np.stack(out_lr), np.stack(out_hr), float(s)
 
     def _on_the_fly(self, rng, idx, p):
-        from mrisr.data.degrade import DEGRADATIONS
+        from mrisr.data.degrade import parse_degradation
 
         lo, hi = self.cfg.scale_range
         s = float(rng.uniform(lo, hi))
         hp = int(round(p * s))
-        degrade = DEGRADATIONS.get(self.cfg.degradation)
+        degrade = parse_degradation(self.cfg.degradation)
         out_lr, out_hr = [], []
         for i in idx:
             hr = self.stacks[1][i]
             y, x = self._corner(rng, hr, hp)
             crop = hr[y : y + hp, x : x + hp]
-            lr = degrade(crop, (p, p)) if hp != p else crop
+            lr = degrade(crop, (p, p), seed=rng, clip=False) if hp != p else crop
             out_lr.append(quantise(lr, self.cfg.quantise))
             out_hr.append(crop)
         return np.stack(out_lr).astype(np.float32), np.stack(out_hr), hp / p
