@@ -118,6 +118,39 @@ def load_pair(
     return hr, degrade(hr, scale, kind=degradation, quantise=quantise)
 
 
+def degraded_images(
+    pairs: list[Pair], scale: float, spec: str, *, seed: int = 0
+) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    """Yield ``(name, hr, lr)``: each HR image degraded on the fly by the spec ``spec``.
+
+    Image ``i`` (in the order of ``pairs``) draws from ``numpy.random.default_rng([seed, i])``,
+    so a spec, a seed and a folder fix every LR image, whatever ``--limit`` keeps.
+
+    Parameters
+    ----------
+    pairs : list of Pair
+        HR images (stored LR images are ignored).
+    scale : float
+        Downscaling factor.
+    spec : str
+        A degradation spec (:func:`mrisr.data.degrade.parse_degradation`).
+    seed : int, default 0
+        Non-negative base seed.
+    """
+    from mrisr.data.degrade import degrade, parse_degradation
+
+    pipeline = parse_degradation(spec)  # errors now, not at the first image
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+
+    def images() -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+        for i, p in enumerate(pairs):
+            hr = read_image(p.hr_path)
+            yield p.name, hr, degrade(hr, scale, kind=pipeline, seed=np.random.default_rng([int(seed), i]))
+
+    return images()
+
+
 def iter_pairs(
     pairs: list[Pair], scale: float, **kwargs
 ) -> Iterator[tuple[Pair, np.ndarray, np.ndarray]]:

@@ -139,8 +139,10 @@ class Step:
     config: Any
 
     def __str__(self) -> str:
-        args = [f"{f.name}={_format(getattr(self.config, f.name))}" for f in dataclasses.fields(self.config)
-                if getattr(self.config, f.name) != f.default]
+        """``name:key=value,...``: the first option (unless None) and every other non-default one."""
+        args = [f"{f.name}={_format(getattr(self.config, f.name))}"
+                for i, f in enumerate(dataclasses.fields(self.config))
+                if getattr(self.config, f.name) != f.default or (i == 0 and f.default is not None)]
         return self.name + (":" + ",".join(args) if args else "")
 
     @property
@@ -159,7 +161,8 @@ class Pipeline:
     """A validated sequence of degradation steps with exactly one resampling step.
 
     Made by :func:`parse_degradation`; ``str(pipeline)`` is its canonical spec
-    (defaults left out), which parses back to an equal pipeline.
+    (each step's first option and its non-default ones, by keyword), which parses
+    back to an equal pipeline.
     """
 
     steps: tuple[Step, ...]
@@ -246,7 +249,7 @@ def parse_degradation(spec: str | Pipeline) -> Pipeline:
     Examples
     --------
     >>> str(parse_degradation("kspace:window=hann,pf=0.75+rician:0.02+quant:8"))
-    'kspace:window=hann,pf=0.75+rician:sigma=0.02+quant'
+    'kspace:window=hann,pf=0.75+rician:sigma=0.02+quant:bits=8'
     """
     if isinstance(spec, Pipeline):
         return spec

@@ -17,6 +17,7 @@ from scipy import ndimage
 
 from mrisr.data.matrices import PROFILES, area_matrix, gaussian_matrix, profile_matrix, taps_matrix
 from mrisr.data.resize import resize, resize_matrix
+from mrisr.registry import Registry
 
 Matrices = tuple[np.ndarray, np.ndarray, str, dict[str, Any]]
 
@@ -26,9 +27,7 @@ WINDOWS = ("none", "hann", "hamming", "tukey")
 def check_choice(label: str, value: str, options: tuple[str, ...]) -> None:
     """Raise ``ValueError`` naming the closest of ``options`` unless ``value`` is one of them."""
     if value not in options:
-        from mrisr.registry import Registry
-
-        known: Registry = Registry(label)
+        known: Registry[str] = Registry(label)
         for o in options:
             known.register(o, o)
         known.get(value)  # raises with the closest spelling

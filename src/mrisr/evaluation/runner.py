@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from mrisr.data.datasets import Pair, load_pair, open_split
+from mrisr.data.datasets import Pair, degraded_images, load_pair, open_split, synthetic_pairs
 from mrisr.data.resize import check_scale
 from mrisr.methods import Method, make_method
 from mrisr.metrics import image_metrics, summarise
@@ -154,22 +154,37 @@ def evaluate_split(
     on_the_fly: bool | None = None,
     limit: int | None = None,
     progress: bool = True,
+    degrade: str | None = None,
+    seed: int = 0,
 ) -> EvalResult:
     """Evaluate method specs on ``ROOT/<split>`` at ``scale``.
 
     ``params`` maps a spec to extra factory options (e.g. tuned ELRTV
-    parameters). ``limit`` keeps the first N images (by name).
+    parameters). ``limit`` keeps the first N images (by name). ``degrade``, a
+    degradation spec (:func:`mrisr.data.degrade.parse_degradation`), makes the
+    LR images from the HR folder alone, image ``i`` with seed ``[seed, i]``
+    (:func:`mrisr.data.datasets.degraded_images`); the spec and seed go into ``meta``.
     """
     scale = check_scale(scale)
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be >= 1, got {limit}")
     if shave < 0:
         raise ValueError(f"shave must be >= 0, got {shave}")
-    pairs = open_split(root, split, scale, on_the_fly=on_the_fly)
+    if degrade is not None:
+        from mrisr.data.degrade import parse_degradation
+
+        degrade = str(parse_degradation(degrade))  # a bad spec fails before any image is read
+        pairs = synthetic_pairs(Path(root) / split)
+    else:
+        pairs = open_split(root, split, scale, on_the_fly=on_the_fly)
     if limit is not None:
         pairs = pairs[:limit]
+    images = None if degrade is None else degraded_images(pairs, scale, degrade, seed=seed)
     methods = {spec: make_method(spec, scale=scale, params=(params or {}).get(spec)) for spec in method_specs}
-    result = evaluate_pairs(pairs, methods, scale, shave=shave, progress=progress)
+    if images is not None:
+        result = evaluate_images(images, methods, total=len(pairs), shave=shave, progress=progress)
+    else:
+        result = evaluate_pairs(pairs, methods, scale, shave=shave, progress=progress)
     result.meta = {
         "data": str(root),
         "split": split,
@@ -179,6 +194,8 @@ def evaluate_split(
         "images": len(pairs),
         "lr": "stored" if pairs and pairs[0].lr_path is not None else "on-the-fly",
     }
+    if degrade is not None:
+        result.meta.update(lr=f"degraded on the fly: {degrade}, seed {seed}", degrade=degrade, seed=seed)
     return result
 
 

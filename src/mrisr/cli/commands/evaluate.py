@@ -10,6 +10,27 @@ NAME = "evaluate"
 HELP = "evaluate SR methods on a paired split (PSNR, SSIM, seconds per image)"
 ORDER = 20
 
+#: ``--degrade`` help (static: building the parser must not import numpy); a test checks it names every family.
+DEGRADE_HELP = """\
+--degrade SPEC makes the LR images from the HR folder <data>/<split> (any folder of HR images)
+instead of reading stored LR pairs. SPEC is a pipeline of steps run left to right:
+
+  SPEC  := STEP ("+" STEP)*
+  STEP  := NAME [":" ARG ("," ARG)*]
+  ARG   := VALUE | KEY=VALUE      (bare values fill the options in order; "a/b" = rows/cols)
+
+exactly one resampling step:
+  gaussian[:sigma]  area  bicubic  lanczos[:lobes]  slice_profile[:profile,thickness]
+  kspace[:window=none|hann|hamming|tukey,alpha,pf=0.5..1,pf_axis=0|1]  kernel:taps_h=a/b/...
+any number of same-grid steps (noise in [0, 1] intensity units):
+  none  noise:sigma  rician:sigma  quant:bits=8|12|16,mode=round|floor  gain:factor  gamma:gamma
+  bias:strength,order  remap:kind=monotone|nonmonotone,knots
+
+e.g. kspace:window=hann,pf=0.75+rician:0.02+quant:8   gaussian:sigma=1.2/0.8+noise:0.01
+The output is clipped to [0, 1]; add +quant:8 for 8-bit LR. Image i uses the seed [--seed, i].
+Full definitions: python -m pydoc mrisr.data.degrade
+"""
+
 
 def add_split_arguments(p: argparse.ArgumentParser) -> None:
     """The options every split-measuring command shares (``evaluate``, ``test``)."""
@@ -28,6 +49,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "turns the intensity guard of the shipped methods off)")
     p.add_argument("--shave", type=nonnegative_int, default=0, help="border pixels excluded from metrics (default 0)")
     p.add_argument("--on-the-fly", action="store_true", help="degrade HR on the fly even if LR folders exist")
+    p.add_argument("--degrade", metavar="SPEC",
+                   help="degrade the HR split on the fly with SPEC, e.g. kspace:window=hann+rician:0.02+quant:8 "
+                   "(grammar and families below)")
+    p.add_argument("--seed", type=int, default=0, help="--degrade: seed of the random steps (default 0)")
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = DEGRADE_HELP
 
 
 def load_params(path: str | None, specs: list[str]) -> dict:
@@ -83,4 +110,6 @@ def run(args: argparse.Namespace) -> int:
         params=load_params(args.params, specs),
         shave=args.shave,
         on_the_fly=True if args.on_the_fly else None,
+        degrade=args.degrade,
+        seed=args.seed,
     )
