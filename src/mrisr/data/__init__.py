@@ -8,7 +8,7 @@ from mrisr.data.datasets import (
     open_split,
     synthetic_pairs,
 )
-from mrisr.data.degrade import DEGRADATIONS, degrade
+from mrisr.data.degrade import DEGRADATIONS, degrade, parse_degradation
 from mrisr.data.io import load_nifti, read_image, robust_normalise, volume_slice, write_image
 from mrisr.data.resize import check_scale, resize, resize_matrix
 
@@ -22,6 +22,7 @@ __all__ = [
     "load_nifti",
     "load_pair",
     "open_split",
+    "parse_degradation",
     "read_image",
     "resize",
     "resize_matrix",

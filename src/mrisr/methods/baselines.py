@@ -33,7 +33,7 @@ class ZeroFill:
 
     The scanner's own "interpolation": the LR image's spectrum padded with
     zeros. It is the exact inverse-consistent estimate for LR images made by
-    truncating k-space (a lower acquisition matrix, :func:`mrisr.data.degrade.kspace_degrade`),
+    truncating k-space (a lower acquisition matrix, :func:`mrisr.data.resample.kspace_image`),
     and rings (Gibbs) at sharp edges.
     """
 

@@ -32,8 +32,9 @@ import numpy as np
 
 from mrisr import upscale_volume
 from mrisr.data.datasets import list_images, lr_folder, open_split
-from mrisr.data.degrade import degrade, gaussian_degrade
+from mrisr.data.degrade import degrade
 from mrisr.data.io import read_image
+from mrisr.data.resample import GaussianConfig, gaussian_image
 from mrisr.demo import default_input, demo_slice
 from mrisr.evaluation.runner import evaluate_images, evaluate_pairs
 from mrisr.methods import make_method
@@ -87,7 +88,7 @@ def volume_table() -> None:
     print("|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for scale in (2, 4):
-            lr = np.stack([gaussian_degrade(hr[..., k], (hr.shape[0] // scale, hr.shape[1] // scale))
+            lr = np.stack([gaussian_image(hr[..., k], (hr.shape[0] // scale, hr.shape[1] // scale), GaussianConfig())
                            for k in range(hr.shape[2])], axis=-1).astype(np.float32)
             hot = np.concatenate([lr, np.zeros_like(lr[..., :1])], axis=-1)
             hot[lr.shape[0] // 2, lr.shape[1] // 2, -1] = 3 * lr.max()
