@@ -1,13 +1,15 @@
-"""``mrisr demo``: every available method on a real MRI slice, no data needed.
+"""``mrisr demo``: the default methods (or the named ones) on a real MRI slice, no data needed.
 
 The default input is the MNI152 2009a symmetric T1 template that nilearn
 installs with its package (no download). The demo takes the axial mid slice,
 normalises it robustly, pads it to a square and resizes it to 256x256, makes LR
 images at each scale with the chosen degradation (default ``gaussian``: blur
 with sigma = scale / 2 HR pixels then area averaging, which at 2x is the IXI
-2x pipeline), quantised to 8 bits like stored LR images, and measures every
-method with :mod:`mrisr.evaluation`. It writes one figure (HR, LR, outputs and
-error maps on a shared colour scale), ``metrics.csv`` and ``summary.json``.
+2x pipeline), quantised to 8 bits like stored LR images, and measures each
+method with :mod:`mrisr.evaluation` (default: every registered method except the
+shipped weights that are not defaults and the ensembles). It writes one figure
+(HR, LR, outputs and error maps on a shared colour scale), ``metrics.csv`` and
+``summary.json``.
 """
 
 from __future__ import annotations

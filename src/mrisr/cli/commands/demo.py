@@ -1,15 +1,17 @@
-"""``mrisr demo``: run every available method on a real MRI slice (no data needed)."""
+"""``mrisr demo``: run the default methods (or the named ones) on a real MRI slice (no data needed)."""
 
 from __future__ import annotations
 
 import argparse
 
 NAME = "demo"
-HELP = "run every available method on the MNI152 template shipped with nilearn (or --input)"
+HELP = "run the default methods on the MNI152 template shipped with nilearn (or --input)"
 DESCRIPTION = (
     "Take the axial mid slice of a T1 volume (default: the MNI152 2009a template that nilearn "
-    "installs, no download), degrade it x2 and x4, run every available method, print the metrics "
-    "table and save one figure (HR, LR, outputs, error maps) plus metrics.csv and summary.json."
+    "installs, no download), degrade it x2 and x4, run the methods (default: the interpolation "
+    "baselines, zerofill, ELRTV and the default shipped LIIF weights; the other shipped models and "
+    "ensembles run when named with --methods), print the metrics table and save one figure (HR, LR, "
+    "outputs, error maps) plus metrics.csv and summary.json."
 )
 ORDER = 10
 
@@ -18,7 +20,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="mrisr-demo", help="output folder (default: mrisr-demo; created, files in it replaced)")
     p.add_argument("--input", help="a 3-D NIfTI volume (.nii or .nii.gz) instead of the MNI152 template")
     p.add_argument("--scales", default="2,4", help="comma-separated upscaling factors (default: 2,4)")
-    p.add_argument("--methods", help="comma-separated method specs (default: every available method)")
+    p.add_argument("--methods", help="comma-separated method specs (default: every registered method except "
+                                     "the shipped weights that are not defaults, e.g. liif-ms-x4, and the ensembles)")
     p.add_argument("--degradation", default="gaussian",
                    help="how LR images are made: gaussian (default), bicubic or kspace")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
