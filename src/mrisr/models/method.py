@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from mrisr.data.dihedral import ALL as DIHEDRAL
 from mrisr.methods.base import METHODS, as_batch
 from mrisr.methods.spec import MethodInfo
 
@@ -48,15 +49,10 @@ class LIIFMethod:
         if not self.self_ensemble:
             return self.model.upscale(t, shape, chunk=self.chunk)
         acc = None
-        for transpose in (False, True):
-            for flips in ((), (-1,), (-2,), (-2, -1)):
-                x = t.transpose(-2, -1) if transpose else t
-                x = x.flip(flips) if flips else x
-                y = self.model.upscale(x, shape[::-1] if transpose else shape, chunk=self.chunk)
-                y = y.flip(flips) if flips else y  # undo in reverse order: flips, then the transpose
-                y = y.transpose(-2, -1) if transpose else y
-                acc = y if acc is None else acc.add_(y)  # in place: one output copy less
-        return acc / 8
+        for d in DIHEDRAL:
+            y = d.invert(self.model.upscale(d.apply(t), d.shape(shape), chunk=self.chunk))
+            acc = y if acc is None else acc.add_(y)  # in place: one output copy less
+        return acc / len(DIHEDRAL)
 
     def __call__(self, lr: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
         import torch

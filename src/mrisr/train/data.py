@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from mrisr.data.datasets import list_images, lr_folder
+from mrisr.data.dihedral import Dihedral
 from mrisr.data.io import read_image
 from mrisr.train.config import DataConfig
 
@@ -218,13 +219,8 @@ class PatchSampler:
 
 def _augment(rng, lr: np.ndarray, hr: np.ndarray):
     """The same random flip/transpose for the whole batch (LR and HR alike)."""
-    if rng.random() < 0.5:
-        lr, hr = lr[:, ::-1], hr[:, ::-1]
-    if rng.random() < 0.5:
-        lr, hr = lr[:, :, ::-1], hr[:, :, ::-1]
-    if rng.random() < 0.5:
-        lr, hr = lr.transpose(0, 2, 1), hr.transpose(0, 2, 1)
-    return np.ascontiguousarray(lr), np.ascontiguousarray(hr)
+    d = Dihedral.draw(rng)
+    return np.ascontiguousarray(d.apply(lr)), np.ascontiguousarray(d.apply(hr))
 
 
 def _queries(rng, lr: np.ndarray, hr: np.ndarray, n: int, scale: float) -> Batch:

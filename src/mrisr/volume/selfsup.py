@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from mrisr.data.dihedral import Dihedral
+
 logger = logging.getLogger(__name__)
 
 #: the method's name; its record (through-plane only: it is fitted to the input volume) is registered with the
@@ -184,13 +186,9 @@ class SlicePairs:
         target = torch.from_numpy(np.stack(targets)[..., None])
         cell = torch.tensor([2.0 / (self.mh * r), 2.0 / self.mw]).expand_as(coord).clone()
         # one random dihedral transform per batch (crops of one batch share a shape)
-        if self.rng.random() < 0.5:
-            lr, coord[..., 0] = lr.flip(-2), -coord[..., 0]
-        if self.rng.random() < 0.5:
-            lr, coord[..., 1] = lr.flip(-1), -coord[..., 1]
-        if self.rng.random() < 0.5:
-            lr, coord, cell = lr.transpose(-2, -1).contiguous(), coord.flip(-1), cell.flip(-1)
-        return lr, coord, cell, target
+        d = Dihedral.draw(self.rng)
+        coord, cell = d.apply_queries(coord, cell)
+        return d.apply(lr).contiguous(), coord, cell, target
 
 
 def fine_tune(model, pairs: SlicePairs, cfg: SelfSupConfig, *, device: str = "cpu",
