@@ -13,11 +13,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 #: (importer, module) pairs allowed to share private names, each with the reason
-ALLOWED_PRIVATE = {
-    # the volume pipeline's shared steps become public in their own module (issue 24, item 5); until then
-    # the through-plane path uses the in-plane path's private steps
-    ("mrisr.volume.through_plane", "mrisr.volume.core"),
-}
+ALLOWED_PRIVATE: set[tuple[str, str]] = set()
 
 
 def modules(src: Path, package: str = "mrisr") -> dict[str, Path]:

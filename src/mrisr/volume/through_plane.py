@@ -42,18 +42,18 @@ import numpy as np
 from mrisr._outputs import check_output_file
 from mrisr.data.io import NIFTI_SUFFIXES
 from mrisr.data.resize import check_scale
-from mrisr.volume.core import (
-    _apply,
-    _build_method,
-    _image,
-    _process,
-    _source,
-    _storage,
-    _write,
-    check_batch_size,
-    read_volume,
-)
 from mrisr.volume.intensity import IntensityMap, encode
+from mrisr.volume.pipeline import (
+    apply_method,
+    build_method,
+    check_batch_size,
+    process,
+    read_source,
+    read_volume,
+    storage_for,
+    to_image,
+    write_volume,
+)
 from mrisr.volume.selfsup import SelfSupConfig, fit_through_plane_model
 
 logger = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ def _through_plane(img, *, factor, spacing, axis, method, params, profile, thick
 
     from mrisr.classical.operators import profile_matrix
 
-    src = _source(img)
+    src = read_source(img)
     zooms = _zooms(src.img)
     axis, shape, eff = slice_plan(src.raw.shape, zooms, axis=axis, factor=factor, spacing=spacing)
     check_batch_size(batch_size)
@@ -186,7 +186,7 @@ def _through_plane(img, *, factor, spacing, axis, method, params, profile, thick
         raise ValueError(f"slice thickness must be > 0 mm, got {thickness!r}")
     rel = 1.0 if thickness is None else float(thickness) / zooms[axis]
     profile_matrix(shape[axis], src.raw.shape[axis], profile=profile, thickness=rel)  # validate now
-    store = _storage(src, dtype)
+    store = storage_for(src, dtype)
     identity = shape == src.raw.shape
     selfsup = _fitted_here(method)
     if selfsup:  # fitted below, on the volume itself
@@ -194,7 +194,7 @@ def _through_plane(img, *, factor, spacing, axis, method, params, profile, thick
         fn = None
     else:
         spec, scale, opts = _method_spec(method, params, profile, rel, eff)
-        fn = _build_method(spec, scale, opts, identity)
+        fn = build_method(spec, scale, opts, identity)
     if not identity and not selfsup and _is_liif(method, fn):
         logger.warning("the LIIF models learned IXI's in-plane blur on both axes; adding slices they scored far "
                        "below bicubic interpolation on a simulated thick-slice volume; liif-selfsup, the default here, "
@@ -203,7 +203,7 @@ def _through_plane(img, *, factor, spacing, axis, method, params, profile, thick
                 src.label, src.raw.shape, shape, src.raw.shape[axis], shape[axis], axis, eff, profile, rel,
                 "identity" if identity else getattr(fn, "name", method))
     if identity:  # the in-plane path's exact copy (stored values re-encoded in the output type)
-        return src, _process(src, shape, axis, None, store, batch_size=batch_size, progress=False), store
+        return src, process(src, shape, axis, None, store, batch_size=batch_size, progress=False), store
     imap = IntensityMap.from_raw(src.raw, slope=src.slope, inter=src.inter)
     if selfsup:
         unit = imap.to_unit(src.raw.astype(np.float64) * src.slope + src.inter)
@@ -219,7 +219,7 @@ def _through_plane(img, *, factor, spacing, axis, method, params, profile, thick
             plane_out = view_acc.shape[1:]
             for start in range(0, view_in.shape[0], batch_size):
                 block = view_in[start:start + batch_size]
-                view_acc[start:start + batch_size] += _apply(fn, block, plane_out, imap, src)
+                view_acc[start:start + batch_size] += apply_method(fn, block, plane_out, imap, src)
                 bar.update(block.shape[0])
     data = encode(imap.from_unit(acc / len(views)), store.dtype, slope=store.slope, inter=store.inter)
     return src, data, store
@@ -295,7 +295,7 @@ def upscale_through_plane(
         img, factor=factor, spacing=spacing, axis=axis, method=method, params=params, profile=profile,
         thickness=thickness, batch_size=batch_size, dtype=dtype, progress=progress,
     )
-    return _image(src, data, store, exact_scaling=False)
+    return to_image(src, data, store, exact_scaling=False)
 
 
 def upscale_through_plane_file(input_path: str | Path, output_path: str | Path, **options: Any) -> Path:
@@ -330,4 +330,4 @@ def upscale_through_plane_file(input_path: str | Path, output_path: str | Path, 
         src, data, store = _through_plane(img, **{**opts, **options})
     except ValueError as exc:  # name the file: "patch 6 is larger than the image (30, 4)" alone says too little
         raise ValueError(f"{input_path}: {exc}") from None
-    return _write(src, data, store, output_path)
+    return write_volume(src, data, store, output_path)
