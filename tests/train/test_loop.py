@@ -247,3 +247,87 @@ def test_threads_caps_numpy_blas_during_the_run_only(tiny_ixi, tiny_config, tmp_
         train(cfg, tmp_path / "run", progress=False)
         assert seen == [{1}]
         assert blas_threads() == {2}  # restored when the run returns
+
+
+@pytest.mark.parametrize("bad", ["init", "data_root", "val_split"])
+def test_a_failed_start_leaves_no_run_folder(tiny_ixi, tiny_config, tmp_path, bad):
+    over = {"init": {"init": str(tmp_path / "missing.safetensors")},
+            "data_root": {"data": {"root": str(tmp_path / "no data"), "pairs": [[2, 1]], "lr_patch": 8}},
+            "val_split": {"data": {"root": str(tiny_ixi), "pairs": [[2, 1]], "lr_patch": 8, "val_split": "nope"}}}
+    cfg_path = tmp_path / "bad.yaml"
+    cfg_path.write_text(yaml.safe_dump(tiny_config(tiny_ixi, **over[bad])))
+    runs = tmp_path / "runs"
+    assert main(["train", "--config", str(cfg_path), "--runs", str(runs), "--no-progress"]) == 2
+    assert not runs.exists()
+
+
+class _Interrupt(Exception):
+    pass
+
+
+def _interrupt_at(monkeypatch, step: int) -> None:
+    """Make the sampler raise when asked for ``step`` (0-based), i.e. stop after ``step`` steps."""
+    from mrisr.train.data import PatchSampler
+
+    real = PatchSampler.sample
+
+    def sample(self, i, *args):
+        if i == step:
+            raise _Interrupt
+        return real(self, i, *args)
+
+    monkeypatch.setattr(PatchSampler, "sample", sample)
+
+
+def _tb_scalars(run_dir, tag):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    return [(e.step, e.value) for e in EventAccumulator(str(run_dir / "tb")).Reload().Scalars(tag)]
+
+
+def test_resume_purges_tensorboard_steps_logged_after_the_checkpoint(tiny_ixi, tiny_config, tmp_path, monkeypatch):
+    cfg = parse_train_config(tiny_config(tiny_ixi, ckpt_every=3, val_every=3, log_every=1))
+    run = tmp_path / "run"
+    with monkeypatch.context() as m:
+        _interrupt_at(m, 4)  # steps 1-4 logged, the checkpoint holds step 3
+        with pytest.raises(_Interrupt):
+            train(cfg, run, progress=False)
+    assert [s for s, _ in _tb_scalars(run, "train/loss")] == [1, 2, 3, 4]
+    assert load_checkpoint(run / "last.pt")["step"] == 3
+    train(cfg, run, progress=False, resume=True)
+    loss = _tb_scalars(run, "train/loss")
+    assert [s for s, _ in loss] == [1, 2, 3, 4, 5, 6]  # step 4, run twice, appears once
+    assert [s for s, _ in _tb_scalars(run, "val/psnr")] == [3, 6]
+    assert [v for _, v in loss] == pytest.approx(_losses(run), rel=1e-6)  # TensorBoard agrees with metrics.csv
+
+
+def test_killed_run_resumes_exactly(tiny_ixi, tiny_config, tmp_path):
+    """``kill -9`` between checkpoints, then ``--resume``: the same losses and weights as one run."""
+    import subprocess
+    import sys
+
+    cfg_path = tmp_path / "tiny.yaml"
+    cfg_path.write_text(yaml.safe_dump(tiny_config(tiny_ixi, ckpt_every=3, val_every=3)))
+    args = ["train", "--config", str(cfg_path), "--no-progress"]
+    assert main([*args, "--runs", str(tmp_path / "full")]) == 0
+    kill = (
+        "import os, signal, sys\n"
+        "from mrisr.train.data import PatchSampler\n"
+        "real = PatchSampler.sample\n"
+        "def sample(self, i, *a):\n"
+        "    if i == 4:\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    return real(self, i, *a)\n"
+        "PatchSampler.sample = sample\n"
+        "from mrisr.cli.main import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", kill, *args, "--runs", str(tmp_path / "split")], check=False)
+    assert killed.returncode == -9
+    split, full = tmp_path / "split" / "t", tmp_path / "full" / "t"
+    assert load_checkpoint(split / "last.pt")["step"] == 3 and len(_losses(split)) == 4
+    assert main([*args, "--runs", str(tmp_path / "split"), "--resume"]) == 0
+    assert _losses(split) == _losses(full)  # re-run steps bit-identical
+    a, b = load_checkpoint(full / "last.pt"), load_checkpoint(split / "last.pt")
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k

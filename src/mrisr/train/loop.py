@@ -19,6 +19,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -319,110 +320,181 @@ def train(
                       max_steps=max_steps, max_seconds=max_seconds)
 
 
-def _train(cfg: TrainConfig, run_dir: Path, *, resume: bool, device: str | None, progress: bool,
-           max_steps: int | None, max_seconds: float | None) -> dict:
-    from tqdm.auto import tqdm
+@dataclass
+class _Session:
+    """What one call of :func:`train` works with (built by :func:`_start`)."""
 
-    rank, world, dev = _setup_dist(device or cfg.device)
-    main = rank == 0
-    if max_seconds is not None and world > 1:
-        raise ValueError("a wall-time limit is not supported with several processes (ranks would stop apart)")
+    cfg: TrainConfig
+    run: Run
+    device: torch.device
+    main: bool
+    sampler: PatchSampler
+    aux: PatchSampler | None
+    validator: Validator | None
+    writer: Any  # a TensorBoard SummaryWriter on rank 0, else None
+    end: int
+    use_amp: bool
+    use_bf16: bool
+    scaler: torch.amp.GradScaler
+    rendered: RenderedLoss | None
+    call_start: float
+    losses: list[float] = field(default_factory=list)
+    last_val: dict[str, float] = field(default_factory=dict)
+
+
+def _check_folder(run_dir: Path, resume: bool) -> None:
+    """``--resume`` needs ``last.pt``; a fresh run must not overwrite one."""
     if resume and not (run_dir / "last.pt").exists():
         raise InputError("--resume given but no last.pt in the run folder", run_dir)
     if not resume and (run_dir / "last.pt").exists():
         raise InputError("run folder already holds a checkpoint; use --resume or another --name", run_dir)
+
+
+def _open_folder(cfg: TrainConfig, run_dir: Path, step: int, resume: bool):
+    """Create the run folder, write its config and command, open TensorBoard; return the writer.
+
+    On resume, log rows and TensorBoard events after the checkpoint's ``step`` (written by a run that
+    stopped between checkpoints) are dropped, so re-run steps appear once.
+    """
+    from torch.utils.tensorboard import SummaryWriter
+
     run_dir.mkdir(parents=True, exist_ok=True)
+    if resume:
+        _truncate_csv(run_dir / "metrics.csv", step)
+    atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    with open(run_dir / "command.txt", "a", encoding="utf-8") as fh:
+        fh.write(" ".join(shlex.quote(a) for a in sys.argv) + "\n")
+    return SummaryWriter(str(run_dir / "tb"), purge_step=step + 1 if resume else None)
+
+
+def _start(cfg: TrainConfig, run_dir: Path, *, resume: bool, device: str | None,
+           max_steps: int | None, max_seconds: float | None) -> _Session:
+    """Set up (or resume) a run; nothing is written before everything it needs has loaded."""
+    rank, world, dev = _setup_dist(device or cfg.device)
+    main = rank == 0
+    if max_seconds is not None and world > 1:
+        raise ValueError("a wall-time limit is not supported with several processes (ranks would stop apart)")
+    _check_folder(run_dir, resume)
     sampler = PatchSampler(cfg.data, seed=cfg.seed, rank=rank)
     aux = PatchSampler(cfg.aux_data, seed=cfg.seed + 1, rank=rank) if cfg.aux_data else None
     run = Run(cfg, run_dir, dev, rank=rank, world=world)
     run.n_train = len(sampler)
     if resume:
         run.load(run_dir / "last.pt")
-        if main:
-            _truncate_csv(run_dir / "metrics.csv", run.step)
         logger.info("resumed at step %d", run.step)
     validator = Validator.from_config(cfg) if main else None
-    writer = None
-    if main:
-        atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
-        with open(run_dir / "command.txt", "a", encoding="utf-8") as fh:
-            fh.write(" ".join(shlex.quote(a) for a in sys.argv) + "\n")
-        from torch.utils.tensorboard import SummaryWriter
-
-        writer = SummaryWriter(str(run_dir / "tb"))
+    writer = _open_folder(cfg, run_dir, run.step, resume) if main else None
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed patch sizes: let cuDNN pick its fastest kernels
     use_amp = cfg.amp and dev.type == "cuda"  # float16 with loss scaling
     use_bf16 = cfg.cpu_bf16 and dev.type == "cpu"  # bfloat16 needs no scaling
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     end = cfg.steps if max_steps is None else min(cfg.steps, run.step + max_steps)
-    bar = tqdm(total=end, initial=run.step, disable=not (progress and main), desc=cfg.name, unit="step")
-    losses: list[float] = []
-    last_val: dict[str, float] = {}
     run.model.train()
-    call_start = run.wall
-    rendered = RenderedLoss(cfg.render) if cfg.render else None
-    while run.step < end:
-        t0 = time.perf_counter()
-        src = aux if aux is not None and run.step % cfg.aux_every == cfg.aux_every - 1 else sampler
-        batch = src.sample(run.step, cfg.batch_size, src.patch_size(run.step, cfg.steps)).to(dev)
-        with torch.autocast(dev.type, dtype=torch.bfloat16 if use_bf16 else torch.float16,
-                            enabled=use_amp or use_bf16):
-            if rendered is not None and src is sampler:
-                pred, gt = rendered(run.net, batch.lr, batch.gt, batch.scale)
-            else:
-                pred, gt = run.net(batch.lr, batch.coord, batch.cell), batch.gt
-            loss = LOSSES[cfg.loss](pred.float(), gt)
-        run.opt.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        if cfg.optim.grad_clip:
-            scaler.unscale_(run.opt)
-            torch.nn.utils.clip_grad_norm_(run.model.parameters(), cfg.optim.grad_clip)
-        scaler.step(run.opt)
-        scaler.update()
-        run.sched.step()
-        if run.ema is not None:
-            _ema_update(run.ema, run.model, cfg.ema, run.step)
-        run.step += 1
-        run.wall += time.perf_counter() - t0
-        if max_seconds is not None and run.wall - call_start > max_seconds and run.step < end:
-            end = run.step  # out of time: validate and save below, as at a planned end
-            logger.info("stopping at step %d: %.0f s wall limit reached", run.step, max_seconds)
-        losses.append(loss.item())
-        bar.update(1)
-        if not main:
-            continue
-        row = None
-        if run.step % cfg.log_every == 0:
-            row = {"train_loss": float(np.mean(losses)), "lr": run.sched.get_last_lr()[0]}
-            writer.add_scalar("train/loss", row["train_loss"], run.step)
-            writer.add_scalar("train/lr", row["lr"], run.step)
-            writer.add_scalar("train/epoch", run.epoch(), run.step)
-            bar.set_postfix(loss=f"{row['train_loss']:.4f}")
-            losses.clear()
-        if run.step % cfg.val_every == 0 or run.step == end:
-            t1 = time.perf_counter()
-            last_val = validator(run.ema or run.model, dev)
-            run.wall += time.perf_counter() - t1
-            row = row or {}
-            row["val_psnr"], row["val_ssim"] = last_val["psnr"], last_val["ssim"]
-            for k, v in last_val.items():
-                writer.add_scalar(f"val/{k}", v, run.step)
-            for tag, img in validator.samples.items():
-                writer.add_image(f"val/sample_{tag}", img[None], run.step)  # HR | SR side by side
-            logger.info("step %d val %s", run.step, last_val)
-            bar.write(f"step {run.step}: " + ", ".join(f"{k} {v:.4f}" for k, v in last_val.items()))
-            if last_val["psnr"] > run.best:
-                run.best = last_val["psnr"]
-                run.save("best.pt")
-        if row is not None:
-            row.update(step=run.step, epoch=f"{run.epoch():.3f}", wall_hours=f"{run.wall / 3600:.4f}")
-            _append_csv(run_dir / "metrics.csv", row)
-        if run.step % cfg.ckpt_every == 0 or run.step == end:
-            run.save("last.pt")
-        if cfg.keep_every and run.step % cfg.keep_every == 0:
-            run.save(f"step_{run.step}.pt")
-    bar.close()
-    if writer is not None:
-        writer.close()
-    return {"step": run.step, "best_val_psnr": run.best, "last_val": last_val, "wall_hours": run.wall / 3600}
+    return _Session(cfg, run, dev, main, sampler, aux, validator, writer, end, use_amp, use_bf16,
+                    torch.amp.GradScaler("cuda", enabled=use_amp),
+                    RenderedLoss(cfg.render) if cfg.render else None, call_start=run.wall)
+
+
+def _optimise(s: _Session) -> torch.Tensor:
+    """One optimisation step (batch, forward, backward, optimiser, schedule, EMA); returns the loss."""
+    cfg, run = s.cfg, s.run
+    t0 = time.perf_counter()
+    src = s.aux if s.aux is not None and run.step % cfg.aux_every == cfg.aux_every - 1 else s.sampler
+    batch = src.sample(run.step, cfg.batch_size, src.patch_size(run.step, cfg.steps)).to(s.device)
+    with torch.autocast(s.device.type, dtype=torch.bfloat16 if s.use_bf16 else torch.float16,
+                        enabled=s.use_amp or s.use_bf16):
+        if s.rendered is not None and src is s.sampler:
+            pred, gt = s.rendered(run.net, batch.lr, batch.gt, batch.scale)
+        else:
+            pred, gt = run.net(batch.lr, batch.coord, batch.cell), batch.gt
+        loss = LOSSES[cfg.loss](pred.float(), gt)
+    run.opt.zero_grad(set_to_none=True)
+    s.scaler.scale(loss).backward()
+    if cfg.optim.grad_clip:
+        s.scaler.unscale_(run.opt)
+        torch.nn.utils.clip_grad_norm_(run.model.parameters(), cfg.optim.grad_clip)
+    s.scaler.step(run.opt)
+    s.scaler.update()
+    run.sched.step()
+    if run.ema is not None:
+        _ema_update(run.ema, run.model, cfg.ema, run.step)
+    run.step += 1
+    run.wall += time.perf_counter() - t0
+    return loss
+
+
+def _check_time(s: _Session, max_seconds: float | None) -> None:
+    """Out of this call's wall time: end here (validated and saved as at a planned end)."""
+    if max_seconds is not None and s.run.wall - s.call_start > max_seconds and s.run.step < s.end:
+        s.end = s.run.step
+        logger.info("stopping at step %d: %.0f s wall limit reached", s.run.step, max_seconds)
+
+
+def _log(s: _Session, bar) -> dict | None:
+    """Every ``log_every`` steps: the mean training loss and the learning rate (a log row)."""
+    run = s.run
+    if run.step % s.cfg.log_every != 0:
+        return None
+    row = {"train_loss": float(np.mean(s.losses)), "lr": run.sched.get_last_lr()[0]}
+    s.writer.add_scalar("train/loss", row["train_loss"], run.step)
+    s.writer.add_scalar("train/lr", row["lr"], run.step)
+    s.writer.add_scalar("train/epoch", run.epoch(), run.step)
+    bar.set_postfix(loss=f"{row['train_loss']:.4f}")
+    s.losses.clear()
+    return row
+
+
+def _validate(s: _Session, bar, row: dict | None) -> dict | None:
+    """Every ``val_every`` steps and at the end: validate, log, keep ``best.pt``; returns the log row."""
+    run = s.run
+    if not (run.step % s.cfg.val_every == 0 or run.step == s.end):
+        return row
+    t1 = time.perf_counter()
+    s.last_val = val = s.validator(run.ema or run.model, s.device)
+    run.wall += time.perf_counter() - t1
+    row = row or {}
+    row["val_psnr"], row["val_ssim"] = val["psnr"], val["ssim"]
+    for k, v in val.items():
+        s.writer.add_scalar(f"val/{k}", v, run.step)
+    for tag, img in s.validator.samples.items():
+        s.writer.add_image(f"val/sample_{tag}", img[None], run.step)  # HR | SR side by side
+    logger.info("step %d val %s", run.step, val)
+    bar.write(f"step {run.step}: " + ", ".join(f"{k} {v:.4f}" for k, v in val.items()))
+    if val["psnr"] > run.best:
+        run.best = val["psnr"]
+        run.save("best.pt")
+    return row
+
+
+def _save(s: _Session, row: dict | None) -> None:
+    """Append the log row to ``metrics.csv``; write ``last.pt`` (and ``step_<N>.pt``) when due."""
+    run, cfg = s.run, s.cfg
+    if row is not None:
+        row.update(step=run.step, epoch=f"{run.epoch():.3f}", wall_hours=f"{run.wall / 3600:.4f}")
+        _append_csv(run.dir / "metrics.csv", row)
+    if run.step % cfg.ckpt_every == 0 or run.step == s.end:
+        run.save("last.pt")
+    if cfg.keep_every and run.step % cfg.keep_every == 0:
+        run.save(f"step_{run.step}.pt")
+
+
+def _train(cfg: TrainConfig, run_dir: Path, *, resume: bool, device: str | None, progress: bool,
+           max_steps: int | None, max_seconds: float | None) -> dict:
+    from tqdm.auto import tqdm
+
+    s = _start(cfg, run_dir, resume=resume, device=device, max_steps=max_steps, max_seconds=max_seconds)
+    run = s.run
+    bar = tqdm(total=s.end, initial=run.step, disable=not (progress and s.main), desc=cfg.name, unit="step")
+    try:
+        while run.step < s.end:
+            loss = _optimise(s)
+            _check_time(s, max_seconds)
+            s.losses.append(loss.item())
+            bar.update(1)
+            if s.main:
+                _save(s, _validate(s, bar, _log(s, bar)))
+    finally:
+        bar.close()
+        if s.writer is not None:
+            s.writer.close()  # flushes what was logged, also when interrupted
+    return {"step": run.step, "best_val_psnr": run.best, "last_val": s.last_val, "wall_hours": run.wall / 3600}
