@@ -14,8 +14,6 @@ shipped weights that are not defaults and the ensembles). It writes one figure
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 from collections.abc import Sequence
@@ -82,22 +80,6 @@ def demo_slice(path: str | Path, *, size: int = SIZE) -> np.ndarray:
     return resize(square, (size, size), kernel="bicubic", antialias=True, clip=True)
 
 
-def _build_methods(names: Sequence[str], scale: float) -> tuple[dict, dict[str, str]]:
-    """Build each method at ``scale``; methods that cannot be built are skipped with a note."""
-    from mrisr.methods import make_method, method_info
-
-    built, skipped = {}, {}
-    for name in names:
-        method_info(name)  # unknown names are an error, not a skip
-        try:
-            built[name] = make_method(name, scale=scale)
-        except Exception as exc:  # a weight trained for another scale, missing presets, ...
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            skipped[name] = reason
-            logger.info("demo: skipping %s at x%g: %s", name, scale, reason)
-    return built, skipped
-
-
 def run_demo(
     *,
     out_dir: str | Path = "mrisr-demo",
@@ -134,7 +116,7 @@ def run_demo(
         written ``figure``, ``csv`` and ``json`` paths.
     """
     from mrisr.data.degrade import DEGRADATIONS
-    from mrisr.evaluation import evaluate_images, format_table
+    from mrisr.evaluation import build_methods, evaluate_images, format_table
     from mrisr.methods import available_methods
 
     scales = [check_scale(s) for s in scales]
@@ -156,7 +138,7 @@ def run_demo(
                               "skipped": {}, "lr": {}, "outputs": {}}
     for s in scales:
         lr = degrade(hr, s, kind=degradation, quantise=True)
-        built, report["skipped"][s] = _build_methods(names, s)
+        built, report["skipped"][s] = build_methods(names, s)
         if not built:
             raise InputError(f"no method could be built at x{s:g}: {report['skipped'][s]}")
         outputs: dict[str, np.ndarray] = {}
@@ -173,14 +155,10 @@ def run_demo(
 
 def _write_tables(out: Path, report: dict[str, Any], degradation: str) -> tuple[Path, Path]:
     """``metrics.csv`` (one row per scale and method) and ``summary.json``."""
-    buf = io.StringIO()
-    keys = ["scale", "method", "psnr", "psnr_fg", "ssim", "ssim_g", "seconds"]
-    writer = csv.DictWriter(buf, fieldnames=keys, extrasaction="ignore")
-    writer.writeheader()
-    for s, res in report["results"].items():
-        for r in res.rows:
-            writer.writerow({"scale": f"{s:g}", **{k: (f"{v:.6f}" if isinstance(v, float) else v)
-                                                    for k, v in r.items()}})
+    from mrisr.evaluation import per_image_csv
+    from mrisr.evaluation.runner import METRIC_KEYS
+
+    table = per_image_csv(report["results"].values(), ("scale", "method", *METRIC_KEYS, "seconds"))
     summary = {
         "input": report["input"],
         "degradation": degradation,
@@ -188,7 +166,7 @@ def _write_tables(out: Path, report: dict[str, Any], degradation: str) -> tuple[
         "scales": {f"x{s:g}": {"summary": res.summary(), "skipped": report["skipped"][s]}
                    for s, res in report["results"].items()},
     }
-    atomic_write_text(out / "metrics.csv", buf.getvalue())
+    atomic_write_text(out / "metrics.csv", table)
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
     return out / "metrics.csv", out / "summary.json"
 

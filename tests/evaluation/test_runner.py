@@ -83,3 +83,43 @@ def test_table_and_files(study_dataset, tmp_path):
     data = json.loads(json_path.read_text())
     assert data["meta"]["split"] == "val" and data["summary"]["bicubic"]["n"] == 4
     assert sorted(p.name for p in csv_path.parent.iterdir()) == ["per_image.csv", "summary.json"]
+
+
+def test_per_image_csv_is_one_writer_for_every_table(study_dataset):
+    from mrisr.evaluation import PER_IMAGE_COLUMNS, per_image_csv
+
+    x2 = evaluate_split(study_dataset, "val", 2, ["nearest"], progress=False)
+    x4 = evaluate_split(study_dataset, "val", 4, ["nearest"], progress=False)
+    text = per_image_csv([x2, x4], ("scale", *PER_IMAGE_COLUMNS))
+    assert "\r" not in text and text.endswith("\n")  # one line ending, "\n", in every CSV mrisr writes
+    rows = list(csv.DictReader(text.splitlines()))
+    assert [r["scale"] for r in rows] == ["2"] * 4 + ["4"] * 4
+    for row, src in zip(rows, x2.rows + x4.rows, strict=True):
+        assert row["image"] == src["image"] and row["psnr"] == f"{src['psnr']:.6f}"
+    # a subset of columns, in the order asked (the demo's metrics.csv has no image column)
+    head = per_image_csv([x2], ("scale", "method", "ssim")).splitlines()[:2]
+    assert head == ["scale,method,ssim", f"2,nearest,{x2.rows[0]['ssim']:.6f}"]
+
+
+def test_results_meta_describes_the_split(study_dataset):
+    from mrisr.evaluation import results_meta
+
+    pairs = find_pairs(study_dataset, "val", 2)
+    meta = results_meta(study_dataset, "val", 2.0, ["bicubic"], pairs, shave=3)
+    assert meta == {"data": str(study_dataset), "split": "val", "scale": 2.0, "methods": ["bicubic"],
+                    "shave": 3, "images": 4, "lr": "stored"}
+    assert results_meta(study_dataset, "val", 2.0, [], [])["lr"] == "on-the-fly"
+
+
+def test_build_methods_skips_what_cannot_run_at_the_scale_and_says_why(tmp_path):
+    from mrisr.errors import InputError
+    from mrisr.evaluation import build_methods
+
+    built, skipped = build_methods(["bicubic", "liif-x4"], 2)
+    assert list(built) == ["bicubic"] and callable(built["bicubic"])
+    assert set(skipped) == {"liif-x4"} and "validated for scale 4, not 2" in skipped["liif-x4"]
+    assert "\n" not in skipped["liif-x4"]
+    with pytest.raises(ValueError, match="did you mean 'bicubic'"):  # unknown names are errors
+        build_methods(["bicubc"], 2)
+    with pytest.raises(InputError):  # so is a file the user named that cannot be used
+        build_methods([f"liif:{tmp_path / 'missing.safetensors'}"], 2)

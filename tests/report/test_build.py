@@ -11,9 +11,9 @@ from PIL import Image
 
 from mrisr.cli.main import main
 from mrisr.evaluation import evaluate_split
+from mrisr.evaluation import runner as runner_mod
 from mrisr.methods import make_method
 from mrisr.report import ReportOptions, build_report
-from mrisr.report import build as build_mod
 from mrisr.report.figures import CURVES_SIZE, qualitative_size
 
 from .test_logs import write_csv_log, write_tb_log
@@ -45,7 +45,7 @@ def counting(monkeypatch):
             raise ValueError("model trained for x2 only")
         return Counting(spec, make_method(spec, scale=scale, params=params))
 
-    monkeypatch.setattr(build_mod, "make_method", make)
+    monkeypatch.setattr(runner_mod, "make_method", make)  # the builder shared with demo and evaluate
     return Counting.calls
 
 

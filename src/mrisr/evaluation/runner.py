@@ -16,7 +16,8 @@ import numpy as np
 
 from mrisr.data.datasets import Pair, degraded_images, load_pair, open_split, synthetic_pairs
 from mrisr.data.resize import check_scale
-from mrisr.methods import Method, make_method
+from mrisr.errors import InputError
+from mrisr.methods import Method, make_method, method_info
 from mrisr.metrics import image_metrics, summarise
 
 logger = logging.getLogger(__name__)
@@ -185,18 +186,76 @@ def evaluate_split(
         result = evaluate_images(images, methods, total=len(pairs), shave=shave, progress=progress)
     else:
         result = evaluate_pairs(pairs, methods, scale, shave=shave, progress=progress)
-    result.meta = {
+    result.meta = results_meta(root, split, scale, method_specs, pairs, shave=shave)
+    if degrade is not None:
+        result.meta.update(lr=f"degraded on the fly: {degrade}, seed {seed}", degrade=degrade, seed=seed)
+    return result
+
+
+def results_meta(
+    root: str | Path, split: str, scale: float, methods: list[str], pairs: list[Pair], *, shave: int = 0
+) -> dict[str, Any]:
+    """The description of one evaluation on a split, as kept in :attr:`EvalResult.meta`.
+
+    Returns
+    -------
+    dict
+        ``data`` (the root as text), ``split``, ``scale``, ``methods`` (the specs run), ``shave``,
+        ``images`` (number of pairs) and ``lr``: ``'stored'`` when the pairs have stored LR images,
+        else ``'on-the-fly'``.
+    """
+    return {
         "data": str(root),
         "split": split,
         "scale": scale,
-        "methods": method_specs,
+        "methods": list(methods),
         "shave": shave,
         "images": len(pairs),
         "lr": "stored" if pairs and pairs[0].lr_path is not None else "on-the-fly",
     }
-    if degrade is not None:
-        result.meta.update(lr=f"degraded on the fly: {degrade}, seed {seed}", degrade=degrade, seed=seed)
-    return result
+
+
+def build_methods(
+    specs: Iterable[str], scale: float, *, params: dict[str, dict[str, Any]] | None = None
+) -> tuple[dict[str, Method], dict[str, str]]:
+    """Build each method spec at ``scale``; specs that cannot run at this scale are skipped, with why.
+
+    Parameters
+    ----------
+    specs : iterable of str
+        Method specs (``'bicubic'``, ``'liif-x2'``, ``'liif:PATH'``...).
+    scale : float
+        Upscaling factor.
+    params : dict, optional
+        Spec -> extra factory options.
+
+    Returns
+    -------
+    built : dict
+        Spec -> method, in the order given.
+    skipped : dict
+        Spec -> the first line of the reason it cannot be built at ``scale`` (for example a shipped
+        model validated for another scale).
+
+    Raises
+    ------
+    ValueError
+        An unknown method name (with the closest valid spelling).
+    InputError
+        A file the user named cannot be used (a missing or foreign checkpoint).
+    """
+    built: dict[str, Method] = {}
+    skipped: dict[str, str] = {}
+    for spec in specs:
+        method_info(spec)  # unknown names are an error, not a skip
+        try:
+            built[spec] = make_method(spec, scale=scale, params=(params or {}).get(spec))
+        except InputError:
+            raise
+        except ValueError as exc:
+            skipped[spec] = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            logger.debug("skipping %s at x%g: %s", spec, scale, skipped[spec])
+    return built, skipped
 
 
 def format_table(result: EvalResult) -> str:
@@ -213,19 +272,43 @@ def format_table(result: EvalResult) -> str:
     return "\n".join(lines)
 
 
+#: Columns of ``mrisr evaluate``'s ``per_image.csv``; ``mrisr report`` puts ``scale`` first.
+PER_IMAGE_COLUMNS = ("method", "image", *METRIC_KEYS, "seconds")
+
+
+def csv_text(columns: Iterable[str], rows: Iterable[dict[str, Any]]) -> str:
+    """CSV text with a header row: floats with 6 decimals, ``\\n`` line endings, other keys ignored."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in r.items()})
+    return buf.getvalue()
+
+
+def per_image_csv(results: Iterable[EvalResult], columns: Iterable[str] = PER_IMAGE_COLUMNS) -> str:
+    """The per-image table of one or more evaluations as CSV text (see :func:`csv_text`).
+
+    Parameters
+    ----------
+    results : iterable of EvalResult
+        One row per (method, image) of each, in order; a ``scale`` column holds each result's
+        ``meta['scale']`` (as ``'%g'``).
+    columns : iterable of str
+        Columns to write, from ``scale``, ``method``, ``image``, the metrics and ``seconds``.
+    """
+    rows = ({"scale": f"{res.meta['scale']:g}" if "scale" in res.meta else "", **r}
+            for res in results for r in res.rows)
+    return csv_text(columns, rows)
+
+
 def write_results(result: EvalResult, out_dir: str | Path) -> tuple[Path, Path]:
     """Write ``per_image.csv`` and ``summary.json`` into ``out_dir`` (atomically)."""
     from mrisr._atomic import atomic_write_text
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    buf = io.StringIO()
-    fields = ["method", "image", *METRIC_KEYS, "seconds"]
-    writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
-    for r in result.rows:
-        writer.writerow({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in r.items()})
     csv_path, json_path = out / "per_image.csv", out / "summary.json"
-    atomic_write_text(csv_path, buf.getvalue())
+    atomic_write_text(csv_path, per_image_csv([result]))
     atomic_write_text(json_path, json.dumps({"meta": result.meta, "summary": result.summary()}, indent=2))
     return csv_path, json_path

@@ -16,8 +16,8 @@ from mrisr._atomic import check_output_dir
 from mrisr.data.datasets import Pair, load_pair, open_split
 from mrisr.data.resize import check_scale
 from mrisr.errors import InputError
-from mrisr.evaluation import EvalResult, evaluate_pairs
-from mrisr.methods import Method, make_method, method_info
+from mrisr.evaluation import EvalResult, build_methods, evaluate_pairs, results_meta
+from mrisr.methods import Method, method_info
 from mrisr.report import figures, logs, tables
 from mrisr.report.cache import (
     CachedRun,
@@ -46,19 +46,11 @@ def _check_method_names(specs: tuple[str, ...]) -> None:
 def _build_methods(
     opts: ReportOptions, scales: list[float]
 ) -> dict[float, tuple[dict[str, Method], dict[str, str]]]:
-    """Construct every method at every scale; a ValueError marks it skipped at that scale."""
-    built: dict[float, tuple[dict[str, Method], dict[str, str]]] = {}
-    for s in scales:
-        ok, skipped = {}, {}
-        for spec in opts.methods:
-            try:
-                ok[spec] = make_method(spec, scale=s, params=opts.params.get(spec))
-            except InputError:
-                raise
-            except ValueError as exc:
-                skipped[spec] = str(exc).splitlines()[0]
-                logger.warning("skipping %s at x%g: %s", spec, s, skipped[spec])
-        built[s] = (ok, skipped)
+    """Construct every method at every scale; a method that cannot run at a scale is skipped there."""
+    built = {s: build_methods(opts.methods, s, params=opts.params) for s in scales}
+    for s, (_, skipped) in built.items():
+        for spec, why in skipped.items():
+            logger.warning("skipping %s at x%g: %s", spec, s, why)
     for spec in opts.methods:
         if all(spec in skipped for _, skipped in built.values()):
             raise ValueError(
@@ -148,15 +140,7 @@ def _evaluate_scale(
         run.outputs[spec] = got.outputs
         run.cached[spec] = hit
         run.info[spec] = dict(getattr(method, "info", None) or {})
-    run.result.meta = {
-        "data": str(opts.data),
-        "split": opts.split,
-        "scale": scale,
-        "methods": list(methods),
-        "shave": opts.shave,
-        "images": len(pairs),
-        "lr": "stored" if pairs and pairs[0].lr_path is not None else "on-the-fly",
-    }
+    run.result.meta = results_meta(opts.data, opts.split, scale, list(methods), pairs, shave=opts.shave)
     run.stats = method_statistics(
         run.result,
         baseline=opts.baseline,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
-import io
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mrisr._atomic import atomic_write_text
-from mrisr.evaluation.runner import METRIC_KEYS
+from mrisr.evaluation.runner import METRIC_KEYS, PER_IMAGE_COLUMNS, csv_text, per_image_csv
 from mrisr.report.render import Doc, to_html, to_markdown
 from mrisr.report.stats import STAT_KEYS
 
@@ -61,20 +59,6 @@ def fmt_info(info: dict[str, Any], key: str) -> str:
 
 # ---------------------------------------------------------------------------
 # CSV
-
-
-def _csv_text(fields: list[str], rows: list[dict[str, Any]]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in r.items()})
-    return buf.getvalue()
-
-
-def per_image_rows(runs: list[ScaleRun]) -> list[dict[str, Any]]:
-    """Every metric of every (scale, method, image)."""
-    return [{"scale": f"{run.scale:g}", **r} for run in runs for r in run.result.rows]
 
 
 def summary_rows(runs: list[ScaleRun]) -> list[dict[str, Any]]:
@@ -129,16 +113,13 @@ def curve_rows(curves: list[Curve]) -> list[dict[str, Any]]:
 def write_csvs(out: Path, runs: list[ScaleRun], curves: list[Curve]) -> list[Path]:
     """``per_image.csv``, ``summary.csv`` and (with logs) ``learning_curves.csv``."""
     files = [out / "per_image.csv", out / "summary.csv"]
-    atomic_write_text(
-        files[0],
-        _csv_text(["scale", "method", "image", *METRIC_KEYS, "seconds"], per_image_rows(runs)),
-    )
-    atomic_write_text(files[1], _csv_text(summary_fields(), summary_rows(runs)))
+    atomic_write_text(files[0], per_image_csv([run.result for run in runs], ("scale", *PER_IMAGE_COLUMNS)))
+    atomic_write_text(files[1], csv_text(summary_fields(), summary_rows(runs)))
     if curves:
         files.append(out / "learning_curves.csv")
         atomic_write_text(
             files[2],
-            _csv_text(["run", "epoch", "wall_hours", "val_psnr", "source"], curve_rows(curves)),
+            csv_text(["run", "epoch", "wall_hours", "val_psnr", "source"], curve_rows(curves)),
         )
     return files
 
