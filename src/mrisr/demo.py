@@ -26,6 +26,7 @@ from mrisr._atomic import atomic_path, atomic_write_text, check_output_dir
 from mrisr.data.degrade import degrade
 from mrisr.data.io import load_nifti, robust_normalise, volume_slice
 from mrisr.data.resize import check_scale, resize
+from mrisr.devices import device_params
 from mrisr.errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def run_demo(
     progress: bool = True,
     input_path: str | Path | None = None,
     degradation: str = "gaussian",
+    device: str | None = None,
 ) -> dict[str, Any]:
     """Run the demo and write its figure and tables into ``out_dir``.
 
@@ -107,6 +109,9 @@ def run_demo(
         A 3-D NIfTI volume; default the MNI152 T1 template from nilearn.
     degradation : str
         Name in :data:`mrisr.data.DEGRADATIONS` used to make the LR images.
+    device : str, optional
+        Torch device of the LIIF methods (:func:`mrisr.devices.parse_device`);
+        default their own (the CPU).
 
     Returns
     -------
@@ -138,7 +143,7 @@ def run_demo(
                               "skipped": {}, "lr": {}, "outputs": {}}
     for s in scales:
         lr = degrade(hr, s, kind=degradation, quantise=True)
-        built, report["skipped"][s] = build_methods(names, s)
+        built, report["skipped"][s] = build_methods(names, s, params={n: device_params(n, device) for n in names})
         if not built:
             raise InputError(f"no method could be built at x{s:g}: {report['skipped'][s]}")
         outputs: dict[str, np.ndarray] = {}

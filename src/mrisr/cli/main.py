@@ -12,6 +12,7 @@ with exit code 2; set ``MRISR_DEBUG=1`` for the traceback.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import logging
 import os
@@ -52,6 +53,16 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     print(f"mrisr: warning: {message}", file=sys.stderr if file is None else file)
 
 
+def _run_command(args: argparse.Namespace) -> int:
+    """Run the command with its ``--threads`` cap, after checking its ``--device`` exists here."""
+    from mrisr.devices import limit_threads, parse_device
+
+    if getattr(args, "device", None) is not None:
+        parse_device(args.device)  # a missing or misspelt device: one line before any work
+    with limit_threads(getattr(args, "threads", None)):
+        return int(args._run(args) or 0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -67,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _one_line_warning
-            return int(args._run(args) or 0)
+            return _run_command(args)
     except KeyboardInterrupt:
         print("mrisr: interrupted", file=sys.stderr)
         return 130

@@ -60,3 +60,20 @@ def positive_float(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
     return value
+
+
+def add_runtime_arguments(p: argparse.ArgumentParser, *, device_default: str | None = "auto",
+                          device_help: str | None = None) -> None:
+    """Add ``--device`` and ``--threads``, the same on every command that computes.
+
+    ``mrisr.cli.main`` checks the device and caps the threads around the
+    command; commands pass ``args.device`` on (read by
+    :func:`mrisr.devices.parse_device`).
+    """
+    p.add_argument(
+        "--device", default=device_default, metavar="DEVICE",
+        help=device_help or "auto (default: a CUDA GPU if present, else Apple MPS, else the CPU), cpu, cuda, "
+                            "cuda:N or mps; the LIIF methods run on it, the classical ones on the CPU",
+    )
+    p.add_argument("--threads", type=positive_int, metavar="N",
+                   help="CPU threads for PyTorch and NumPy's BLAS (default: the libraries' own choice)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -9,8 +10,14 @@ from typing import Any
 import numpy as np
 
 from mrisr.data.dihedral import ALL as DIHEDRAL
+from mrisr.errors import InputError
 from mrisr.methods.base import METHODS, as_batch
 from mrisr.methods.spec import MethodInfo
+
+logger = logging.getLogger(__name__)
+
+#: the smallest query chunk an out-of-memory retry goes down to
+MIN_CHUNK = 1024
 
 
 class LIIFMethod:
@@ -20,12 +27,16 @@ class LIIFMethod:
     ----------
     path : str or Path
         ``.safetensors`` weights or a ``.pt`` training checkpoint.
-    device : str, default 'cpu'
-        Torch device for inference.
+    device : str or torch.device, default 'cpu'
+        Torch device for inference, as :func:`mrisr.devices.parse_device` reads it
+        (``'auto'``, ``'cpu'``, ``'cuda'``, ``'cuda:N'``, ``'mps'``).
     batch_size : int, default 4
         Images encoded at once.
     chunk : int, optional
-        Queries decoded at once (bounds memory; default the model's).
+        Queries decoded at once (bounds memory; default the model's). On a GPU
+        out-of-memory error the batch, then the chunk, is halved and the images
+        rendered again (logged as a warning), down to one image and
+        :data:`MIN_CHUNK` queries.
     name : str, optional
         Label (default ``liif:<file name>``).
     self_ensemble : bool, default False
@@ -36,10 +47,12 @@ class LIIFMethod:
     def __init__(self, path: str | Path, *, device: str = "cpu", batch_size: int = 4,
                  chunk: int | None = None, name: str | None = None, info: dict | None = None,
                  self_ensemble: bool = False) -> None:
+        from mrisr.devices import parse_device
         from mrisr.models.checkpoint import load_model
 
-        self.model, meta = load_model(path, device=device)
-        self.device, self.batch_size, self.chunk = device, int(batch_size), chunk
+        self.device = parse_device(device)
+        self.model, meta = load_model(path, device=self.device)
+        self.batch_size, self.chunk = int(batch_size), chunk
         self.self_ensemble = bool(self_ensemble)
         self.name = name or f"liif:{Path(path).name}"
         self.info: dict[str, Any] = {**meta, **(info or {}), "self_ensemble": self.self_ensemble}
@@ -55,6 +68,35 @@ class LIIFMethod:
         return acc / len(DIHEDRAL)
 
     def __call__(self, lr: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+        from mrisr.devices import is_out_of_memory
+
+        while True:
+            try:
+                return self._run(lr, out_shape)
+            except RuntimeError as exc:
+                if not is_out_of_memory(exc):
+                    raise
+                self._shrink()
+
+    def _shrink(self) -> None:
+        """After an out-of-memory error: halve the batch, else the query chunk, else stop with what to set."""
+        from mrisr.devices import free_cached_memory
+
+        free_cached_memory()
+        chunk = self.chunk or getattr(self.model, "query_chunk", 8192)
+        if self.batch_size > 1:
+            self.batch_size //= 2
+        elif chunk > MIN_CHUNK:
+            self.chunk = max(MIN_CHUNK, chunk // 2)
+        else:
+            raise InputError(
+                f"{self.device} is out of memory even with one image at a time and --chunk {chunk}: "
+                "free the GPU, or use --device cpu"
+            )
+        logger.warning("%s out of memory; retrying with batch size %d and --chunk %d",
+                       self.device, self.batch_size, self.chunk or chunk)
+
+    def _run(self, lr: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
         import torch
 
         x, single = as_batch(lr)

@@ -15,6 +15,7 @@ import numpy as np
 from mrisr._atomic import check_output_dir
 from mrisr.data.datasets import Pair, load_pair, open_split
 from mrisr.data.resize import check_scale
+from mrisr.devices import device_params
 from mrisr.errors import InputError
 from mrisr.evaluation import EvalResult, build_methods, evaluate_pairs, results_meta
 from mrisr.methods import Method, method_info
@@ -47,7 +48,9 @@ def _build_methods(
     opts: ReportOptions, scales: list[float]
 ) -> dict[float, tuple[dict[str, Method], dict[str, str]]]:
     """Construct every method at every scale; a method that cannot run at a scale is skipped there."""
-    built = {s: build_methods(opts.methods, s, params=opts.params) for s in scales}
+    # the device is not a method parameter of the cache key: results do not depend on it
+    params = {spec: {**device_params(spec, opts.device), **(opts.params.get(spec) or {})} for spec in opts.methods}
+    built = {s: build_methods(opts.methods, s, params=params) for s in scales}
     for s, (_, skipped) in built.items():
         for spec, why in skipped.items():
             logger.warning("skipping %s at x%g: %s", spec, s, why)

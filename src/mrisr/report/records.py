@@ -34,6 +34,7 @@ class ReportOptions:
     use_cache: bool = True
     cache_dir: Path | None = None
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    device: str | None = None
     shave: int = 0
     limit: int | None = None
     on_the_fly: bool | None = None

@@ -29,6 +29,7 @@ from threadpoolctl import threadpool_limits
 
 from mrisr._atomic import atomic_write_text
 from mrisr.config import to_dict
+from mrisr.devices import parse_device
 from mrisr.errors import InputError
 from mrisr.metrics import psnr, ssim
 from mrisr.models.checkpoint import load_checkpoint, save_checkpoint
@@ -41,16 +42,6 @@ logger = logging.getLogger(__name__)
 
 LOSSES = {"l1": F.l1_loss, "l2": F.mse_loss}
 CSV_FIELDS = ["step", "epoch", "wall_hours", "train_loss", "lr", "val_psnr", "val_ssim"]
-
-
-def resolve_device(name: str) -> torch.device:
-    """``'auto'`` -> CUDA when available, else CPU; anything else as given."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(name)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} requested but CUDA is not available")
-    return dev
 
 
 def make_scheduler(opt: torch.optim.Optimizer, cfg: TrainConfig) -> torch.optim.lr_scheduler.LambdaLR:
@@ -230,11 +221,11 @@ def _setup_dist(device_name: str) -> tuple[int, int, torch.device]:
     """Initialise torch.distributed from torchrun's environment (if any)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1 and not os.environ.get("MRISR_FORCE_DDP"):
-        return 0, 1, resolve_device(device_name)
+        return 0, 1, parse_device(device_name)
     import torch.distributed as dist
 
     rank, local = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
-    device = resolve_device(device_name)
+    device = parse_device(device_name)
     if device.type == "cuda":
         device = torch.device("cuda", local)
         torch.cuda.set_device(device)

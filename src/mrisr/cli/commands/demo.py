@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from mrisr.cli.options import add_runtime_arguments
+
 NAME = "demo"
 HELP = "run the default methods on the MNI152 template shipped with nilearn (or --input)"
 DESCRIPTION = (
@@ -25,6 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--degradation", default="gaussian",
                    help="how LR images are made: gaussian (default), bicubic or kspace")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_runtime_arguments(p)
 
 
 def _floats(text: str, option: str) -> list[float]:
@@ -42,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     scales = _floats(args.scales, "--scales")
     with output_folder(args.out):
         rep = run_demo(out_dir=args.out, scales=scales, methods=methods, progress=not args.no_progress,
-                       input_path=args.input, degradation=args.degradation)
+                       input_path=args.input, degradation=args.degradation, device=args.device)
     print(f"input: {rep['input']} (axial mid slice, 256x256; LR by '{args.degradation}')")
     for s in rep["scales"]:
         print(f"\nx{s:g}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from mrisr.cli.options import nonnegative_int, positive_int
+from mrisr.cli.options import add_runtime_arguments, nonnegative_int, positive_int
 
 NAME = "evaluate"
 HELP = "evaluate SR methods on a paired split (PSNR, SSIM, seconds per image)"
@@ -33,13 +33,14 @@ Full definitions: python -m pydoc mrisr.data.degrade
 
 
 def add_split_arguments(p: argparse.ArgumentParser) -> None:
-    """The options every split-measuring command shares (``evaluate``, ``test``)."""
+    """The options every split-measuring command shares (``evaluate``, ``test``), with ``--device``/``--threads``."""
     p.add_argument("--data", required=True, help="data root with <split> and '<split> x<s>' folders")
     p.add_argument("--split", required=True, help="split folder name, e.g. val")
     p.add_argument("--scale", required=True, type=float, help="upscaling factor (stored LR used when present)")
     p.add_argument("--out", help="folder for per_image.csv and summary.json (created; earlier results replaced)")
     p.add_argument("--limit", type=positive_int, help="use only the first N images")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_runtime_arguments(p)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -85,9 +86,12 @@ def measure(args: argparse.Namespace, specs: list[str], **options) -> int:
 def _measure(args: argparse.Namespace, specs: list[str], **options) -> int:
     from pathlib import Path
 
+    from mrisr.devices import device_params
     from mrisr.evaluation import evaluate_split, format_table, write_results
 
     existed = bool(args.out) and any((Path(args.out) / n).exists() for n in ("per_image.csv", "summary.json"))
+    given = options.get("params") or {}
+    options["params"] = {s: {**device_params(s, args.device), **given.get(s, {})} for s in specs}
     result = evaluate_split(
         args.data, args.split, args.scale, specs, limit=args.limit, progress=not args.no_progress, **options
     )

@@ -6,7 +6,7 @@ import argparse
 import shlex
 import sys
 
-from mrisr.cli.options import nonnegative_int, positive_int
+from mrisr.cli.options import add_runtime_arguments, nonnegative_int, positive_int
 
 NAME = "report"
 HELP = "write a report folder: results table with 95% CIs and tests, figures, learning curves"
@@ -69,6 +69,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--on-the-fly", action="store_true", help="degrade HR on the fly even if LR folders exist"
     )
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_runtime_arguments(p)
 
 
 def _csv(text: str) -> list[str]:
@@ -110,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
         use_cache=not args.no_cache,
         cache_dir=Path(args.cache_dir) if args.cache_dir else None,
         params=load_params(args.params, list(methods)),
+        device=args.device,
         shave=args.shave,
         limit=args.limit,
         on_the_fly=True if args.on_the_fly else None,

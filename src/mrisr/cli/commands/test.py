@@ -15,7 +15,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", required=True, help=".safetensors weights or .pt training checkpoint")
     add_split_arguments(p)
     p.add_argument("--baseline", action="store_true", help="also run bicubic, side by side")
-    p.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,4 +22,4 @@ def run(args: argparse.Namespace) -> int:
 
     spec = f"liif:{args.checkpoint}"
     specs = (["bicubic"] if args.baseline else []) + [spec]
-    return measure(args, specs, params={spec: {"device": args.device}})
+    return measure(args, specs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from mrisr.cli.options import positive_float, positive_int
+from mrisr.cli.options import add_runtime_arguments, positive_float, positive_int
 
 NAME = "upscale"
 HELP = "super-resolve an image (PNG/TIFF) or a NIfTI volume to any scale or size, or add slices to a volume"
@@ -38,7 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="--method liif-selfsup: fine-tuning steps on the volume's own slices (default 500)")
     p.add_argument("--dtype", choices=("input", "float32"), default="input", help="volumes: output data type")
     p.add_argument("--bits", type=int, choices=(8, 16), default=16, help="images: output bit depth (default 16)")
-    p.add_argument("--device", default="cpu", help="torch device for LIIF methods (cpu, cuda, ...)")
+    add_runtime_arguments(p)
     p.add_argument("--chunk", type=positive_int, help="LIIF queries decoded at once (lower = less memory)")
     p.add_argument("--intensity", choices=("auto", "off"), default="auto",
                    help="auto (default): an input far brighter or darker than the method's training images is "
