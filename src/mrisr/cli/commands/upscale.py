@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from mrisr.cli.batch import add_batch_arguments
 from mrisr.cli.options import add_runtime_arguments, positive_float, positive_int
 
 NAME = "upscale"
@@ -12,7 +13,8 @@ ORDER = 10
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("input", help="input image (.png, .tif) or volume (.nii, .nii.gz)")
+    p.add_argument("input", help="input image (.png, .tif) or volume (.nii, .nii.gz, a DICOM series folder), or a "
+                                 "folder searched recursively for these, or a list file (.txt, one path a line)")
     size = p.add_mutually_exclusive_group(required=True)
     size.add_argument("--scale", type=float, help="upscaling factor (> 1, <= 16; non-integer allowed; 1 copies a volume)")
     size.add_argument("--size", help="output size HxW, e.g. 512x512 (in-plane size for volumes)")
@@ -22,7 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     size.add_argument("--isotropic", action="store_true",
                       help="volumes: as --through-plane, with the factor that makes the slice spacing equal to the "
                            "in-plane voxel size")
-    p.add_argument("-o", "--output", required=True, help="output file (.png/.tif for images, .nii[.gz] for volumes)")
+    p.add_argument("-o", "--output", required=True,
+                   help="output file (.png/.tif for images, .nii[.gz] for volumes), or the output folder of a folder or "
+                        "list input (the input tree mirrored)")
     p.add_argument("--method", help="method spec (default: the shipped LIIF weights, or bicubic if none)")
     p.add_argument("--checkpoint", help="LIIF weights/checkpoint to use (same as --method liif:PATH)")
     p.add_argument("--axis", type=int,
@@ -46,6 +50,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--self-ensemble", action="store_true",
                    help="LIIF: average over the 8 flips/transposes of the input (8x the time, slightly better)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_batch_arguments(p)
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -125,9 +130,37 @@ def _check_in_plane(args: argparse.Namespace) -> None:
         raise ValueError(f"{SELFSUP} adds slices to a volume: use it with --through-plane or --isotropic")
 
 
+def _batch(args: argparse.Namespace) -> int:
+    """A folder or list input: every image and volume in it, into the output folder ``-o``."""
+    from mrisr._atomic import check_output_dir
+    from mrisr.batch import Job, find_inputs, plan
+    from mrisr.cli.batch import job_threads, run_tasks
+    from mrisr.methods import parse_spec
+    from mrisr.volume.selfsup import METHOD as SELFSUP
+
+    through = args.through_plane is not None or args.isotropic
+    if not through:
+        _check_in_plane(args)
+    spec = f"liif:{args.checkpoint}" if args.checkpoint else (args.method or (
+        SELFSUP if through else default_method(args.scale or 2.0)))
+    params = _params(args, spec, any_scale=not (through or args.method or args.checkpoint) and spec != "liif")
+    if args.selfsup_steps is not None:
+        if parse_spec(spec).name != SELFSUP:
+            raise ValueError(f"--selfsup-steps applies to --method {SELFSUP}, not {spec!r}")
+        params["steps"] = args.selfsup_steps
+    job = Job(spec, params, scale=args.scale, size=parse_size(args.size) if args.size else None,
+              through_plane=args.through_plane, isotropic=args.isotropic, axis=args.axis,
+              profile=args.slice_profile, thickness=args.slice_thickness, dtype=args.dtype, bits=args.bits,
+              threads=job_threads(args))
+    out = check_output_dir(args.output)
+    return run_tasks(args, plan(find_inputs(args.input, exclude=out), out, job, suffix=args.suffix), out)
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from mrisr.batch import is_batch_input
+    from mrisr.cli.batch import check_batch_options
     from mrisr.data.io import is_nifti_file, read_image, write_image
     from mrisr.data.resize import check_scale
     from mrisr.methods import make_method
@@ -136,6 +169,9 @@ def run(args: argparse.Namespace) -> int:
     if args.checkpoint and args.method:
         raise ValueError("give either --method or --checkpoint, not both")
     src = Path(args.input)
+    check_batch_options(args, is_batch_input(src))
+    if is_batch_input(src):
+        return _batch(args)
     volume = is_nifti_file(src) or src.is_dir()
     through = args.through_plane is not None or args.isotropic
     if through and not volume:
