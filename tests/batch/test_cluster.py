@@ -9,10 +9,10 @@ import signal
 
 import pytest
 
-from mrisr.batch import MANIFEST_NAME, Job, find_inputs, plan, run_batch
+from mrisr.batch import MANIFEST_NAME, Job, dask_client, find_inputs, plan, run_batch
 from tests.batch.conftest import volume
 
-distributed = pytest.importorskip("distributed")
+pytest.importorskip("distributed")
 
 # ELRTV: slow enough per volume (~0.1-0.5 s) that the kill lands while items are in flight
 JOB = Job("elrtv", {"intensity": "off"}, scale=2, threads=1)
@@ -35,8 +35,7 @@ def test_killed_worker_outputs_match_single_process(tmp_path):
     assert here.done == N
 
     killed = []
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=40) as cluster, distributed.Client(cluster) as client:
+    with dask_client(workers=2) as client:  # the CLI's --workers 2: two processes, one task each
         def on_record(rec):
             if not killed:
                 killed.append(_kill_a_busy_worker(client))
