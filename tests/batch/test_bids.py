@@ -68,6 +68,17 @@ def test_bids_app_writes_a_derivatives_dataset(tmp_path, capsys):
     assert layout.get_metadata(str(iso))["Method"] == "bicubic"
 
 
+def test_relative_paths_and_rerun(tmp_path, monkeypatch, capsys):
+    make_bids(tmp_path / "raw")
+    monkeypatch.chdir(tmp_path)
+    args = ["bids", "raw", "raw/derivatives/mrisr", "participant", "--participant-label", "sub-01", "--method",
+            "bicubic", "--no-progress"]
+    assert main(args) == 0
+    assert (tmp_path / "raw/derivatives/mrisr/sub-01/anat/sub-01_res-iso_desc-mrisr_T2w.nii.gz").is_file()
+    assert main(args) == 0
+    assert "0 done, 1 skipped, 0 failed" in capsys.readouterr().out
+
+
 def test_unknown_participant_is_one_line(tmp_path, capsys):
     raw = make_bids(tmp_path / "raw")
     code = main(["bids", str(raw), str(tmp_path / "out"), "participant", "--participant-label", "07"])
