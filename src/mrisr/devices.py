@@ -85,11 +85,18 @@ def parse_device(name: Any = "auto"):
 
 
 def device_params(spec: str, device: Any) -> dict[str, str]:
-    """``{'device': ...}`` for a method spec that runs on a torch device (the LIIF family), else ``{}``.
+    """``{'device': ...}`` for a method spec of the LIIF family (it runs on a torch device), else ``{}``.
 
     The classical and interpolation methods are NumPy code and take no device.
+
+    Raises
+    ------
+    ValueError
+        An unknown method name (closest spelling named).
     """
-    if device is None or not spec.partition(":")[0].strip().startswith("liif"):
+    from mrisr.methods import method_info
+
+    if device is None or method_info(spec).family != "liif":
         return {}
     return {"device": str(device)}
 

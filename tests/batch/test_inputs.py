@@ -57,3 +57,25 @@ def test_sha256_of_file_and_folder(tmp_path):
     assert sha256_of(tmp_path / "d") != h1
     (tmp_path / "f").write_bytes(b"")
     assert sha256_of(tmp_path / "f") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def test_a_text_file_that_lists_nothing_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello\n")
+    with pytest.raises(InputError, match=r"notes.txt: not a list of input paths: none of its 1 lines"):
+        find_inputs(tmp_path / "notes.txt")
+    (tmp_path / "bin.txt").write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(InputError, match="not UTF-8 text"):
+        find_inputs(tmp_path / "bin.txt")
+
+
+def test_listed_missing_file_is_an_item_that_will_fail(tree):
+    lst = tree / "list.txt"
+    lst.write_text("a/slice 0.png\na/gone.png\n")
+    assert [it.rel for it in find_inputs(lst)] == ["slice 0.png", "gone.png"]  # relative to their common folder
+
+
+def test_output_folder_inside_the_input_is_not_searched(tree):
+    (tree / "sr" / "a").mkdir(parents=True)
+    (tree / "sr" / "a" / "slice 0.png").write_bytes(b"")
+    rels = [it.rel for it in find_inputs(tree, exclude=tree / "sr")]
+    assert not any(r.startswith("sr/") for r in rels) and "a/slice 0.png" in rels

@@ -56,3 +56,22 @@ def test_output_folder_that_is_a_file(tmp_path, capsys):
     (tmp_path / "out").write_text("")
     code = main(["upscale", str(tree), "-o", str(tmp_path / "out"), "--scale", "2", "--method", "bicubic"])
     assert code == 2 and "output folder is a file" in capsys.readouterr().err
+
+
+def test_second_run_into_a_busy_output_folder(tmp_path, capsys):
+    from mrisr._outputs import output_folder
+
+    tree = make_tree(tmp_path / "in")
+    with output_folder(tmp_path / "out"):  # another run holds the folder
+        code = main(["upscale", str(tree), "-o", str(tmp_path / "out"), "--scale", "2", "--method", "bicubic"])
+    err = capsys.readouterr().err
+    assert code == 2 and "another mrisr run is writing to this folder" in err
+    assert not (tmp_path / "out" / "mrisr-manifest.jsonl").exists()
+
+
+def test_output_folder_inside_the_input(tmp_path, capsys):
+    tree = make_tree(tmp_path / "in")
+    args = ["upscale", str(tree), "-o", str(tree / "sr"), "--scale", "2", "--method", "bicubic"]
+    assert main(args) == 1
+    assert main(args) == 1  # the outputs of the first run are not inputs of the second
+    assert "0 done, 4 skipped, 2 failed" in capsys.readouterr().out

@@ -79,9 +79,17 @@ def _walk(root: Path, exclude: Path | None) -> list[Path]:
 
 
 def _listed(list_file: Path) -> list[Path]:
-    lines = list_file.read_text(encoding="utf-8").splitlines()
+    """The paths a list file names; one that names nothing that exists is not a list of inputs."""
+    try:
+        lines = list_file.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise InputError("not a list of input paths (not UTF-8 text)", list_file) from None
     entries = [ln.strip() for ln in lines if ln.strip() and not ln.strip().startswith("#")]
-    return [p if p.is_absolute() else list_file.parent / p for p in map(Path, entries)]
+    paths = [p if p.is_absolute() else list_file.parent / p for p in map(Path, entries)]
+    if paths and not any(p.exists() for p in paths):
+        raise InputError(f"not a list of input paths: none of its {len(paths)} lines names an existing file "
+                         f"(first: {entries[0][:60]!r})", list_file)
+    return paths
 
 
 def find_inputs(path: str | Path, *, exclude: str | Path | None = None) -> list[Item]:
