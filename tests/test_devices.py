@@ -9,7 +9,6 @@ from mrisr.cli.main import main
 from mrisr.devices import (
     available_devices,
     check_threads,
-    device_params,
     limit_threads,
     parse_device,
 )
@@ -40,6 +39,8 @@ def test_missing_cuda_names_what_exists(name):
 
 
 def test_device_params_only_for_liif():
+    from mrisr.methods import device_params
+
     assert device_params("liif-x2", "cpu") == {"device": "cpu"}
     assert device_params("liif:run/best.pt", "cuda:1") == {"device": "cuda:1"}
     assert device_params("elrtv", "cuda") == {} and device_params("bicubic", "cpu") == {}

@@ -26,7 +26,6 @@ from mrisr._atomic import atomic_path, atomic_write_text, check_output_dir
 from mrisr.data.degrade import degrade
 from mrisr.data.io import load_nifti, robust_normalise, volume_slice
 from mrisr.data.resize import check_scale, resize
-from mrisr.devices import device_params
 from mrisr.errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -122,7 +121,7 @@ def run_demo(
     """
     from mrisr.data.degrade import DEGRADATIONS
     from mrisr.evaluation import build_methods, evaluate_images, format_table
-    from mrisr.methods import available_methods
+    from mrisr.methods import available_methods, device_params
 
     scales = [check_scale(s) for s in scales]
     if not scales:

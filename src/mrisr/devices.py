@@ -84,23 +84,6 @@ def parse_device(name: Any = "auto"):
     return torch.device(text)
 
 
-def device_params(spec: str, device: Any) -> dict[str, str]:
-    """``{'device': ...}`` for a method spec of the LIIF family (it runs on a torch device), else ``{}``.
-
-    The classical and interpolation methods are NumPy code and take no device.
-
-    Raises
-    ------
-    ValueError
-        An unknown method name (closest spelling named).
-    """
-    from mrisr.methods import method_info
-
-    if device is None or method_info(spec).family != "liif":
-        return {}
-    return {"device": str(device)}
-
-
 def check_threads(threads: Any) -> int | None:
     """Validate a thread count (``None`` means the library defaults)."""
     if threads is None:

@@ -7,8 +7,8 @@ imports the providers); the factories import torch lazily.
 from __future__ import annotations
 
 from mrisr.methods.base import METHODS, Method
-from mrisr.methods.catalog import available_methods, make_method, method_info
+from mrisr.methods.catalog import available_methods, device_params, make_method, method_info
 from mrisr.methods.spec import MethodInfo, MethodSpec, parse_spec
 
-__all__ = ["METHODS", "Method", "MethodInfo", "MethodSpec", "available_methods", "make_method", "method_info",
-           "parse_spec"]
+__all__ = ["METHODS", "Method", "MethodInfo", "MethodSpec", "available_methods", "device_params", "make_method",
+           "method_info", "parse_spec"]

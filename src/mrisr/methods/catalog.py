@@ -44,6 +44,22 @@ def method_info(spec: str | MethodSpec, *, in_plane: bool = False) -> MethodInfo
     return info
 
 
+def device_params(spec: str | MethodSpec, device: Any) -> dict[str, str]:
+    """``{'device': ...}`` for a method of the LIIF family (it runs on a torch device), else ``{}``.
+
+    The classical and interpolation methods are NumPy code and take no device;
+    ``device`` is passed on as given (:func:`mrisr.devices.parse_device` reads it).
+
+    Raises
+    ------
+    ValueError
+        An unknown method name (with the closest spelling).
+    """
+    if device is None or method_info(spec).family != "liif":
+        return {}
+    return {"device": str(device)}
+
+
 def make_method(spec: str | MethodSpec, *, scale: float, params: Mapping[str, Any] | None = None) -> Method:
     """Build a method from a spec such as ``'bicubic'``, ``'elrtv'`` or ``'liif:CKPT'``.
 

@@ -15,10 +15,9 @@ import numpy as np
 from mrisr._atomic import check_output_dir
 from mrisr.data.datasets import Pair, load_pair, open_split
 from mrisr.data.resize import check_scale
-from mrisr.devices import device_params
 from mrisr.errors import InputError
 from mrisr.evaluation import EvalResult, build_methods, evaluate_pairs, results_meta
-from mrisr.methods import Method, method_info
+from mrisr.methods import Method, device_params, method_info
 from mrisr.report import figures, logs, tables
 from mrisr.report.cache import (
     CachedRun,

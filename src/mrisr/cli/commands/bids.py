@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from mrisr.cli.batch import check_batch_options, job_threads, run_tasks
     from mrisr.cli.commands.upscale import default_method
     from mrisr.data.resize import check_scale
-    from mrisr.devices import device_params
+    from mrisr.methods import device_params
     from mrisr.volume.selfsup import METHOD as SELFSUP
 
     check_batch_options(args, True)

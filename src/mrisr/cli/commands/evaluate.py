@@ -86,8 +86,8 @@ def measure(args: argparse.Namespace, specs: list[str], **options) -> int:
 def _measure(args: argparse.Namespace, specs: list[str], **options) -> int:
     from pathlib import Path
 
-    from mrisr.devices import device_params
     from mrisr.evaluation import evaluate_split, format_table, write_results
+    from mrisr.methods import device_params
 
     existed = bool(args.out) and any((Path(args.out) / n).exists() for n in ("per_image.csv", "summary.json"))
     given = options.get("params") or {}
