@@ -111,7 +111,7 @@ def bids_tasks(bids_dir: str | Path, out_dir: str | Path, *, participants: Seque
     Returns (manifest key, task) pairs for :func:`mrisr.batch.run_batch`;
     the key is the input's path relative to ``bids_dir``.
     """
-    bids_dir, out_dir = Path(bids_dir).absolute(), Path(out_dir)  # pybids gives absolute paths
+    bids_dir, out_dir = Path(bids_dir).absolute(), Path(out_dir).absolute()  # pybids gives absolute paths
     tasks = []
     for path in find_anat(bids_dir, participants=participants, sessions=sessions, suffixes=suffixes):
         rel = path.relative_to(bids_dir)

@@ -36,9 +36,12 @@ class Summary:
 
 
 def plan(items: Sequence[Item], out_dir: str | Path, job: Job, *, suffix: str = "") -> list[tuple[str, Task]]:
-    """Pair each input with its output under ``out_dir`` (the input tree mirrored, ``suffix`` before the extension)."""
-    out_dir = Path(out_dir)
-    return [(it.rel, Task(it.source, out_dir / output_name(it.rel, suffix), job)) for it in items]
+    """Pair each input with its output under ``out_dir`` (the input tree mirrored, ``suffix`` before the extension).
+
+    Paths are made absolute, so that workers started in another folder find them.
+    """
+    out_dir = Path(out_dir).absolute()
+    return [(it.rel, Task(it.source.absolute(), out_dir / output_name(it.rel, suffix), job)) for it in items]
 
 
 def one_line(exc: BaseException) -> str:
@@ -174,7 +177,7 @@ def run_batch(tasks: Sequence[tuple[str, Task]], out_dir: str | Path, *, fail_fa
         manifest already records it done for the same input hash, method and
         parameters (and the output exists), *failed* otherwise.
     """
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).absolute()
     out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     batch = _Batch(out_dir, len(tasks), progress=progress, on_record=on_record)
