@@ -20,46 +20,30 @@ class OneLineParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def _number(text: str, kind: type, what: str):
-    try:
-        value = kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
-    if isinstance(value, float) and not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
-    return value
+def _bounded(kind: type, what: str, ok, doc: str):
+    """An argparse type: ``kind(text)``, finite, and accepted by ``ok``; else one line naming ``what``."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or (isinstance(value, float) and not math.isfinite(value)) or not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        return value
+
+    parse.__doc__ = doc
+    return parse
 
 
-def positive_int(text: str) -> int:
-    """An integer >= 1 (counts, sizes, chunk lengths)."""
-    value = _number(text, int, "an integer >= 1")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
-    return value
-
-
-def nonnegative_int(text: str) -> int:
-    """An integer >= 0 (offsets, border widths, seeds)."""
-    value = _number(text, int, "an integer >= 0")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
-    return value
-
-
-def nonnegative_float(text: str) -> float:
-    """A finite number >= 0 (limits where 0 means 'as soon as possible')."""
-    value = _number(text, float, "a number >= 0")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """A finite number > 0 (durations, thicknesses)."""
-    value = _number(text, float, "a number > 0")
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
-    return value
+positive_int = _bounded(int, "an integer >= 1", lambda v: v >= 1,
+                        "An integer >= 1 (counts, sizes, chunk lengths).")
+nonnegative_int = _bounded(int, "an integer >= 0", lambda v: v >= 0,
+                           "An integer >= 0 (offsets, border widths, seeds).")
+nonnegative_float = _bounded(float, "a number >= 0", lambda v: v >= 0,
+                             "A finite number >= 0 (limits where 0 means 'as soon as possible').")
+positive_float = _bounded(float, "a number > 0", lambda v: v > 0,
+                          "A finite number > 0 (durations, thicknesses).")
 
 
 def add_runtime_arguments(p: argparse.ArgumentParser, *, device_default: str | None = "auto",
