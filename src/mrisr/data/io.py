@@ -165,11 +165,12 @@ def write_image(path: str | Path, image: np.ndarray, *, bits: int = 8) -> Path:
     image = np.asarray(image)
     if image.ndim != 2:
         raise ValueError(f"expected a 2-D grey image, got shape {image.shape}")
-    x = np.clip(np.nan_to_num(image.astype(np.float64)), 0.0, 1.0)
-    if bits == 8:
-        pil = Image.fromarray(np.round(x * 255.0).astype(np.uint8))  # mode "L"
-    else:
-        pil = Image.fromarray(np.round(x * 65535.0).astype(np.uint16))  # mode "I;16"
+    dtype, top = (np.uint8, 255.0) if bits == 8 else (np.uint16, 65535.0)  # PIL modes "L" and "I;16"
+    q = np.empty(image.shape, dtype=dtype)
+    for r in range(0, image.shape[0], 1024):  # in row blocks: no float64 copies of a large image
+        x = np.clip(np.nan_to_num(image[r : r + 1024].astype(np.float64)), 0.0, 1.0)
+        q[r : r + 1024] = np.round(x * top)
+    pil = Image.fromarray(q)
     fmt = "PNG" if path.suffix.lower() == ".png" else "TIFF"
     with atomic_path(path) as tmp:
         pil.save(tmp, format=fmt)
