@@ -53,3 +53,19 @@ def test_killed_worker_outputs_match_single_process(tmp_path):
     for i in range(N):
         rel = f"sub{i:02d}/t2.nii.gz"
         assert (tmp_path / "dask" / rel).read_bytes() == (tmp_path / "single" / rel).read_bytes(), rel
+
+
+def test_same_inputs_twice_on_one_cluster_write_both_batches(tmp_path):
+    """Two batches of the same inputs on one client (or two clients of one scheduler) each write every output:
+    Dask must not hand the second batch the first one's results under a shared task key."""
+    for i in range(2):
+        volume(tmp_path / "in" / f"v{i}.nii.gz", seed=i)
+    from distributed import Client, LocalCluster
+
+    job = Job("bicubic", scale=2, threads=1)
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cluster, Client(cluster) as client:
+        for out in ("first", "second"):
+            s = run_batch(plan(find_inputs(tmp_path / "in"), tmp_path / out, job), tmp_path / out,
+                          progress=False, client=client)
+            assert (s.done, s.failed) == (2, 0)
+            assert sorted(p.name for p in (tmp_path / out).glob("*.nii.gz")) == ["v0.nii.gz", "v1.nii.gz"]

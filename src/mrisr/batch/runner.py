@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,7 +135,11 @@ def _run_here(batch: _Batch, todo: list[tuple[Task, dict]], fail_fast: bool) -> 
 def _run_on(client, batch: _Batch, todo: list[tuple[Task, dict]], fail_fast: bool) -> None:
     from distributed import as_completed
 
-    futures = {client.submit(process, task, key=f"mrisr-{i}-{rec['sha256'][:12]}", pure=False): rec
+    # A key new to the scheduler for every task: Dask hands back the result held under a known key instead of
+    # running the task, so keys built from the input (its index, its hash) would let a second batch with the
+    # same inputs, or another client of a shared scheduler, record outputs as done that were never written.
+    batch_id = uuid.uuid4().hex[:12]
+    futures = {client.submit(process, task, key=f"mrisr-{batch_id}-{i}", pure=False): rec
                for i, (task, rec) in enumerate(todo)}
     try:
         for fut in as_completed(list(futures)):
