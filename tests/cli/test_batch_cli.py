@@ -15,7 +15,10 @@ def test_folder_summary_and_exit_code(tmp_path, capsys):
     assert main(args) == 1  # two bad files
     cap = capsys.readouterr()
     assert "4 done, 0 skipped, 2 failed in" in cap.out
-    assert "mrisr: failed: a/empty.png:" in cap.err and "Traceback" not in cap.err
+    failed = [line for line in cap.err.replace("\r", "\n").splitlines() if line.startswith("mrisr: failed: ")]
+    assert len(failed) == 2 and "Traceback" not in cap.err
+    empty = next(line for line in failed if "empty.png" in line)
+    assert empty.count("empty.png") == 1 and "file is empty" in empty  # the file named once, with the problem
     (tree / "a" / "corrupt.png").unlink()
     (tree / "a" / "empty.png").unlink()
     assert main(args) == 0

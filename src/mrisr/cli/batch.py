@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from mrisr.cli.options import positive_int
 
@@ -45,7 +46,10 @@ def _say_failure(rec: dict) -> None:
     if rec["status"] == "failed":
         from tqdm.auto import tqdm
 
-        tqdm.write(f"mrisr: failed: {rec['input']}: {rec['error']}", file=sys.stderr)
+        error = rec["error"] or ""
+        # most errors already name the file (as an absolute path); name it once
+        said = error if Path(rec["input"]).name in error else f"{rec['input']}: {error}"
+        tqdm.write(f"mrisr: failed: {said}", file=sys.stderr)
 
 
 def run_tasks(args: argparse.Namespace, tasks: list, out_dir) -> int:
