@@ -331,3 +331,39 @@ def test_killed_run_resumes_exactly(tiny_ixi, tiny_config, tmp_path):
     a, b = load_checkpoint(full / "last.pt"), load_checkpoint(split / "last.pt")
     for k in a["model"]:
         assert torch.equal(a["model"][k], b["model"][k]), k
+
+
+def test_interrupted_run_keeps_its_last_checkpoint_and_resumes_exactly(tiny_ixi, tiny_config, tmp_path):
+    """Ctrl-C (SIGINT) between checkpoints: exit 130, the last checkpoint whole, no temporaries, and
+    ``--resume`` then gives the same losses and weights as an uninterrupted run."""
+    import subprocess
+    import sys
+
+    cfg_path = tmp_path / "tiny.yaml"
+    cfg_path.write_text(yaml.safe_dump(tiny_config(tiny_ixi, ckpt_every=3, val_every=3)))
+    args = ["train", "--config", str(cfg_path), "--no-progress"]
+    assert main([*args, "--runs", str(tmp_path / "full")]) == 0
+    interrupt = (
+        "import os, signal, sys\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"  # a background shell may have ignored it
+        "from mrisr.train.data import PatchSampler\n"
+        "real = PatchSampler.sample\n"
+        "def sample(self, i, *a):\n"
+        "    if i == 4:\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "    return real(self, i, *a)\n"
+        "PatchSampler.sample = sample\n"
+        "from mrisr.cli.main import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", interrupt, *args, "--runs", str(tmp_path / "split")],
+                         check=False, capture_output=True, text=True)
+    assert run.returncode == 130 and "Traceback" not in run.stderr, run.stderr
+    split, full = tmp_path / "split" / "t", tmp_path / "full" / "t"
+    assert load_checkpoint(split / "last.pt")["step"] == 3
+    assert not [p.name for p in split.iterdir() if ".tmp" in p.name]
+    assert main([*args, "--runs", str(tmp_path / "split"), "--resume"]) == 0
+    assert _losses(split) == _losses(full)
+    a, b = load_checkpoint(full / "last.pt"), load_checkpoint(split / "last.pt")
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
