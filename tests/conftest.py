@@ -3,7 +3,8 @@
 The study layout is ``ROOT/<split>`` (HR) plus ``ROOT/<split> x<s>`` (LR, same
 file names); folder names contain spaces, as published. Tests in any folder
 can use the fixtures below; the plain functions can be imported with
-``from tests.conftest import phantom, make_study_dataset``.
+``from tests.conftest import phantom, make_study_dataset``
+(``textured_phantom``: a phantom with an MRI-like spectrum).
 """
 
 from __future__ import annotations
@@ -45,6 +46,23 @@ def phantom(size: int | tuple[int, int] = 32, *, seed: int = 0) -> np.ndarray:
         img += rng.uniform(0.1, 0.4) * np.exp(-(((y - cy) / ry) ** 2 + ((x - cx) / rx) ** 2))
     img = np.where(head, img, 0.0)
     return (img / img.max()).astype(np.float32)
+
+
+def textured_phantom(size: int = 256, *, seed: int = 0) -> np.ndarray:
+    """:func:`phantom` with a 1/f^1.25 texture inside the head, so that its spectrum falls off like an MRI slice's.
+
+    Returns
+    -------
+    numpy.ndarray
+        (size, size) float64 in [0, 1], zero outside the head.
+    """
+    rng = np.random.default_rng(seed)
+    base = phantom(size, seed=seed).astype(np.float64)
+    fy, fx = np.meshgrid(np.fft.fftfreq(size), np.fft.fftfreq(size), indexing="ij")
+    white = np.fft.fft2(rng.standard_normal((size, size)))
+    tex = np.real(np.fft.ifft2(white / np.maximum(np.hypot(fy, fx), 1 / size) ** 1.25))
+    img = np.where(base > 0, base * (1 + 0.3 * tex / tex.std()), 0.0)
+    return np.clip(img / img.max(), 0, 1)
 
 
 def make_study_dataset(

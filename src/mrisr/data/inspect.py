@@ -1,0 +1,205 @@
+"""Guess from an LR image alone how it was made: which resampling family, how much noise.
+
+The estimate reads two spectral features and one noise level from the image
+(plain NumPy, a few ms on a 256x256 image):
+
+* ``slope_mid`` -- the mean power of the 1-D row and column spectra in
+  0.30-0.38 cycles/pixel over that in 0.10-0.20, in dB;
+* ``slope_top`` -- the power in 0.44-0.50 (up to Nyquist) over 0.30-0.38, in dB.
+
+(each at least -12 dB: below that the band is lost in the noise and counts as fully rolled off).
+
+A k-space truncation (a smaller acquisition matrix) keeps the spectrum as it was
+up to Nyquist and cuts it there (flat top: ``slope_top`` near -3 dB); a Gaussian
+blur rolls it off smoothly (about -9 dB); an anti-aliased bicubic resize lies in
+between (-5.5 dB); a box (area) average aliases energy back near Nyquist. White
+noise, estimated from the background (RMS of a 2x2 high-pass where the image is
+dark, as Rayleigh noise there), is taken off the spectrum first, so a noisy
+Gaussian-blurred image still reads as Gaussian.
+
+Each family is a Gaussian in the feature plane (its mean and a pooled
+covariance per scale), fitted by :func:`calibrate` on the 502 IXI *train* images
+degraded with the registry's families (:mod:`mrisr.data.degrade`); the numbers
+in :data:`CALIBRATION` came from ``python study/scripts/calibrate_inspect.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["CALIBRATION", "FAMILIES", "DegradationEstimate", "calibrate", "estimate_degradation",
+           "image_features", "noise_level"]
+
+#: the resampling families the estimate tells apart
+FAMILIES = ("gaussian", "bicubic", "area", "kspace")
+
+#: scale -> {"means": {resampling step: (slope_mid, slope_top)}, "cov": 2x2 pooled covariance}; a family's
+#: score is that of its nearest step (``gaussian`` at its default sigma scale/2, and at sigma 1, IXI's own 4x
+#: pipeline); written by study/scripts/calibrate_inspect.py (IXI train, with and without Rician noise)
+CALIBRATION: dict[float, dict] = {
+    2.0: {"means": {"gaussian": (-11.981, -10.049), "gaussian:sigma=1": (-11.981, -10.049),
+                    "bicubic": (-8.815, -5.826), "area": (-8.356, -2.858), "kspace": (-7.41, -3.736)},
+          "cov": ((0.3198, 0.0344), (0.0344, 1.6061))},
+    4.0: {"means": {"gaussian": (-10.478, -9.596), "gaussian:sigma=1": (-7.13, -4.331),
+                    "bicubic": (-6.183, -5.263), "area": (-5.833, -2.928), "kspace": (-4.913, -3.637)},
+          "cov": ((0.9352, -0.1029), (-0.1029, 1.116))},
+}
+
+_BANDS = ((0.10, 0.20), (0.30, 0.38), (0.44, 0.501))
+_DARK = 0.1           # background: 2x2 cells darker than this on average
+_RAYLEIGH_SD = 0.655  # sd of Rayleigh noise / sigma of the underlying Gaussian
+_RAYLEIGH_VAR = 0.43  # variance of Rayleigh noise / sigma^2
+_FLOOR_DB = -12.0     # a band under the noise floor: as rolled off as a slope is read
+
+
+@dataclass(frozen=True)
+class DegradationEstimate:
+    """What :func:`estimate_degradation` read from an image.
+
+    Attributes
+    ----------
+    family : str
+        The most likely resampling family (one of :data:`FAMILIES`), or
+        ``'unknown'`` for an image too small or too flat to tell.
+    scores : dict
+        Family -> squared Mahalanobis distance of the features to its mean
+        (smaller is closer).
+    features : tuple of float
+        ``(slope_mid, slope_top)`` in dB.
+    noise : float
+        Estimated noise sigma, in intensity units of the [0, 1] image.
+    """
+
+    family: str
+    scores: Mapping[str, float]
+    features: tuple[float, float]
+    noise: float
+
+    def margin(self, other: str) -> float:
+        """How much farther ``other`` is than the chosen family (squared distance units; 0 if it is chosen)."""
+        return float(self.scores.get(other, np.inf) - self.scores.get(self.family, 0.0))
+
+
+def noise_level(image: np.ndarray) -> tuple[float, float]:
+    """Noise sigma from the dark background, and the fraction of the image that is background.
+
+    The robust (median absolute) spread of the 2x2 high-pass ``(a - b - c + d) / 2`` (unit gain for white
+    noise) over cells that are dark on average, read as Rayleigh noise; with
+    fewer than 200 dark cells, the median absolute high-pass of the whole image
+    (a Gaussian-noise reading). Ringing and quantisation count as noise too;
+    noise above about 0.05 reaches the dark threshold and is underestimated.
+    """
+    x = np.asarray(image, dtype=np.float64)
+    cells = (x[1:, 1:], x[1:, :-1], x[:-1, 1:], x[:-1, :-1])
+    d = (cells[0] - cells[1] - cells[2] + cells[3]) / 2.0
+    dark = (cells[0] + cells[1] + cells[2] + cells[3]) / 4 < _DARK
+    if dark.sum() < 200:
+        return float(1.4826 * np.median(np.abs(d))), 0.0
+    return float(1.4826 * np.median(np.abs(d[dark])) / _RAYLEIGH_SD), float(dark.mean())
+
+
+def _band(power: np.ndarray, lo: float, hi: float) -> float:
+    f = np.arange(len(power)) / (2.0 * (len(power) - 1))
+    return float(power[(f >= lo) & (f < hi)].mean())
+
+
+def image_features(image: np.ndarray) -> tuple[tuple[float, float], float]:
+    """``((slope_mid, slope_top), noise sigma)`` of a 2-D image in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        Not a 2-D image of at least 16x16 pixels.
+    """
+    x = np.asarray(image, dtype=np.float64)
+    if x.ndim != 2 or min(x.shape) < 16:
+        raise ValueError(f"expected a 2-D image of at least 16x16 pixels, got shape {x.shape}")
+    xc = x - x.mean()
+    rows = (np.abs(np.fft.rfft(xc, axis=1)) ** 2).mean(0)
+    cols = (np.abs(np.fft.rfft(xc, axis=0)) ** 2).mean(1)
+    n = min(len(rows), len(cols))
+    power = (rows[np.linspace(0, len(rows) - 1, n).round().astype(int)]
+             + cols[np.linspace(0, len(cols) - 1, n).round().astype(int)]) / 2
+    sigma, dark = noise_level(x)
+    floor = sigma ** 2 * np.sqrt(x.shape[0] * x.shape[1]) * ((1 - dark) + _RAYLEIGH_VAR * dark)
+    clean = np.maximum(power - floor, 1e-3 * power + 1e-30)
+    low, mid, top = (_band(clean, lo, hi) for lo, hi in _BANDS)
+    slopes = np.clip(10 * np.log10([mid / low, top / mid]), _FLOOR_DB, None)
+    return (float(slopes[0]), float(slopes[1])), sigma
+
+
+def _calibration_for(scale: float, calibration: Mapping[float, dict]) -> dict:
+    return calibration[min(calibration, key=lambda s: abs(np.log(s) - np.log(scale)))]
+
+
+def estimate_degradation(image: np.ndarray, scale: float = 2.0, *,
+                         calibration: Mapping[float, dict] | None = None) -> DegradationEstimate:
+    """Which resampling family most likely made this LR image at ``scale``.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        (H, W) LR image in [0, 1].
+    scale : float, default 2
+        The factor the image is meant to be upscaled by; the calibration of
+        the nearest calibrated scale (2 or 4, in log terms) is used.
+    calibration : mapping, optional
+        Another calibration (as :func:`calibrate` returns); default
+        :data:`CALIBRATION`.
+
+    Returns
+    -------
+    DegradationEstimate
+        ``family='unknown'`` for a flat image (no signal to read).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mrisr.data import degrade
+    >>> yy, xx = np.mgrid[:256, :256] / 256
+    >>> hr = ((np.hypot(yy - .5, xx - .5) < .4) * (0.5 + 0.3 * np.sin(40 * xx * yy))).astype(float)
+    >>> estimate_degradation(degrade(hr, 2, kind="gaussian+quant:8,floor"), 2).family
+    'gaussian'
+    >>> estimate_degradation(degrade(hr, 2, kind="gaussian+rician:0.02", seed=0), 2).noise  # doctest: +ELLIPSIS
+    0.02...
+    """
+    x = np.asarray(image, dtype=np.float64)
+    cal = _calibration_for(scale, CALIBRATION if calibration is None else calibration)
+    if x.ndim == 2 and min(x.shape) >= 16 and float(x.std()) < 1e-4:
+        return DegradationEstimate("unknown", {}, (float("nan"), float("nan")), 0.0)
+    feats, sigma = image_features(x)
+    inv = np.linalg.inv(np.asarray(cal["cov"], dtype=np.float64))
+    scores: dict[str, float] = {}
+    for label, mean in cal["means"].items():  # a label is a resampling step, e.g. 'gaussian:sigma=1'
+        d = np.asarray(feats) - np.asarray(mean)
+        fam = label.partition(":")[0]
+        scores[fam] = min(scores.get(fam, np.inf), float(d @ inv @ d))
+    return DegradationEstimate(min(scores, key=scores.get), scores, feats, sigma)
+
+
+def calibrate(samples: Iterable[tuple[str, np.ndarray]]) -> dict:
+    """Fit one scale's family means and pooled covariance from labelled LR images.
+
+    Parameters
+    ----------
+    samples : iterable of (label, image)
+        LR images, each labelled with the resampling step that made it (a
+        family name, optionally with options: ``'gaussian:sigma=1'``).
+
+    Returns
+    -------
+    dict
+        ``{"means": {label: (slope_mid, slope_top)}, "cov": 2x2 tuple}``, one
+        entry of :data:`CALIBRATION`.
+    """
+    feats: dict[str, list] = {}
+    for fam, img in samples:
+        feats.setdefault(fam, []).append(image_features(img)[0])
+    means = {f: np.mean(v, axis=0) for f, v in feats.items()}
+    resid = np.concatenate([np.asarray(v) - means[f] for f, v in feats.items()])
+    cov = np.cov(resid.T)
+    return {"means": {f: tuple(round(float(v), 3) for v in m) for f, m in means.items()},
+            "cov": tuple(tuple(round(float(v), 4) for v in row) for row in cov)}
