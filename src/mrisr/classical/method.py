@@ -146,5 +146,5 @@ def _elrtv_reference(scale: float):
 METHODS.register("elrtv", MethodInfo(
     make_elrtv, summary="low-rank + total-variation regularised inverse problem (ADMM), shipped presets",
     family="elrtv", arg="a preset YAML: elrtv:PRESET.yaml", intensity_reference=_elrtv_reference,
-    takes_operator=True,
+    takes_operator=True, trained_on="gaussian",
 ))  # params=None: ELRTVConfig checks the options (those of a preset YAML too)

@@ -16,6 +16,7 @@ import mrisr.classical.method  # noqa: F401  (registers elrtv)
 import mrisr.methods.baselines  # noqa: F401  (registers nearest, bilinear, bicubic, zerofill)
 import mrisr.models.method  # noqa: F401  (registers liif, the shipped weights and ensembles, liif-selfsup)
 from mrisr.methods.base import METHODS, Method
+from mrisr.methods.inputcheck import CheckedMethod
 from mrisr.methods.intensity import guard
 from mrisr.methods.spec import MethodInfo, MethodSpec, parse_spec
 
@@ -77,6 +78,10 @@ def make_method(spec: str | MethodSpec, *, scale: float, params: Mapping[str, An
         training inputs lay (``intensity_reference``) in an
         :class:`~mrisr.methods.intensity.IntensityGuard`, ``'off'`` never does,
         a mapping gives a range of one's own (:mod:`mrisr.methods.intensity`).
+        ``check`` too: ``'off'`` (default) runs the method as it is,
+        ``'warn'`` warns once when its first input looks unlike the method's
+        training inputs and ``'strict'`` raises ``ValueError`` then
+        (:mod:`mrisr.methods.inputcheck`; outputs are the same either way).
 
     Raises
     ------
@@ -88,9 +93,14 @@ def make_method(spec: str | MethodSpec, *, scale: float, params: Mapping[str, An
     info = method_info(spec, in_plane=True)
     info.check(spec)
     opts = dict(spec.params)
-    intensity = opts.pop("intensity", "auto")
+    intensity, check = opts.pop("intensity", "auto"), opts.pop("check", "off")
+    if check not in ("off", "warn", "strict"):
+        raise ValueError(f"method option check must be off, warn or strict, got {check!r}")
     method = info.factory(scale=float(scale), arg=spec.arg, **opts)
-    return guard(method, intensity, scale=float(scale), reference=info.intensity_reference)
+    method = guard(method, intensity, scale=float(scale), reference=info.intensity_reference)
+    if check == "off" or info.trained_on is None:
+        return method
+    return CheckedMethod(method, spec, scale=float(scale), strict=check == "strict")
 
 
 def available_methods(*, runnable: bool = False) -> list[str]:

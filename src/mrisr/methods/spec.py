@@ -84,8 +84,8 @@ class MethodInfo:
     needs_arg : bool
         The method cannot be built without ``:arg``.
     params : frozenset of str or None
-        The factory options the method takes (besides ``intensity``, which
-        every method takes); None: the factory checks its own.
+        The factory options the method takes (besides ``intensity`` and
+        ``check``, which every method takes); None: the factory checks its own.
     scales : tuple of float or None
         Scales the method is validated for (None: any).
     intensity_reference : callable or None
@@ -98,6 +98,12 @@ class MethodInfo:
         The method adds slices to a volume and has no in-plane use.
     members : tuple of str
         The methods an ensemble averages.
+    trained_on : str or None
+        The resampling family (a name in :mod:`mrisr.data.degrade`) of the LR
+        images the method was trained or tuned on, e.g. ``'gaussian'`` for
+        IXI's pipeline; None: not tied to one (interpolation, one's own
+        weights). :mod:`mrisr.methods.inputcheck` warns when an input looks
+        made otherwise.
     """
 
     factory: Callable[..., Any] | None
@@ -111,6 +117,7 @@ class MethodInfo:
     takes_operator: bool = False
     through_plane_only: bool = False
     members: tuple[str, ...] = ()
+    trained_on: str | None = None
 
     def check(self, spec: MethodSpec) -> None:
         """Refuse a missing or unexpected ``:arg`` and unknown parameters, each in one line.
@@ -125,7 +132,7 @@ class MethodInfo:
         if spec.arg is not None and not self.arg:
             hint = "; use liif:PATH for other weights" if self.family == "liif" else ""
             raise ValueError(f"method {spec.name!r} takes no ':' argument, got {spec.arg!r}{hint}")
-        unknown = sorted(set(spec.params) - {"intensity"} - (self.params or set()))
+        unknown = sorted(set(spec.params) - {"intensity", "check"} - (self.params or set()))
         if self.params is None or not unknown:
             return
         if not self.params:

@@ -200,7 +200,7 @@ def _register_shipped() -> None:
                 METHODS.register(m, MethodInfo(
                     _shipped(m), summary=f"shipped LIIF weights {entry.file}", family="liif",
                     params=LIIF_OPTIONS | {"any_scale"}, scales=(float(s),),
-                    intensity_reference=partial(_reference_of, m),
+                    intensity_reference=partial(_reference_of, m), trained_on="gaussian",
                 ))
     for ens in ensembles():
         if ens.method not in METHODS:  # one intensity guard around the mean of the members
@@ -208,6 +208,7 @@ def _register_shipped() -> None:
                 _shipped_ensemble(ens.method, ens.members, ens.scale), summary="output ensemble of shipped LIIF weights",
                 family="liif", params=LIIF_OPTIONS | {"any_scale"}, scales=(float(ens.scale),),
                 intensity_reference=partial(_reference_of, ens.members[0]), members=tuple(ens.members),
+                trained_on="gaussian",
             ))
 
 

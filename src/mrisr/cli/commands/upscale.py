@@ -47,6 +47,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--intensity", choices=("auto", "off"), default="auto",
                    help="auto (default): an input far brighter or darker than the method's training images is "
                         "brought to their level and back; off: used as read")
+    p.add_argument("--strict", action="store_true",
+                   help="stop (exit 2, nothing written) where the input looks unlike the method's training images "
+                        "(e.g. k-space truncated for liif-x2); without it that is a one-line warning")
     p.add_argument("--self-ensemble", action="store_true",
                    help="LIIF: average over the 8 flips/transposes of the input (8x the time, slightly better)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -156,6 +159,31 @@ def _batch(args: argparse.Namespace) -> int:
     return run_tasks(args, plan(find_inputs(args.input, exclude=out), out, job, suffix=args.suffix), out)
 
 
+def _volume_planes(src, axis: int):
+    """Five planes around the middle of a volume along ``axis``, mapped to [0, 1] as the methods see them."""
+    import numpy as np
+
+    from mrisr.volume import read_volume
+    from mrisr.volume.intensity import IntensityMap
+    from mrisr.volume.pipeline import read_source
+
+    vol = read_source(read_volume(src))
+    raw = np.moveaxis(vol.raw, axis, 0)
+    mid = raw.shape[0] // 2
+    block = raw[max(mid - 2, 0):mid + 3].astype(np.float64) * vol.slope + vol.inter
+    return IntensityMap.from_raw(vol.raw, slope=vol.slope, inter=vol.inter).to_unit(block)
+
+
+def _check_input(args: argparse.Namespace, src, spec: str, scale: float, image) -> None:
+    """Warn (or, --strict, stop) where the input looks unlike the method's training images."""
+    from mrisr.methods import check_input, method_info
+
+    if method_info(spec).trained_on is None:
+        return
+    lr = image if image is not None else _volume_planes(src, 2 if args.axis is None else args.axis)
+    check_input(lr, spec, scale=scale, label=src.name, strict=args.strict)
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -190,6 +218,7 @@ def run(args: argparse.Namespace) -> int:
         scale = size[0] / image.shape[0] if image is not None else 2.0
     spec = f"liif:{args.checkpoint}" if args.checkpoint else (args.method or default_method(scale))
     params = _params(args, spec, any_scale=not (args.method or args.checkpoint) and spec != "liif")
+    _check_input(args, src, spec, scale, image)
     if volume:
         from mrisr.volume import upscale_volume_file
 
