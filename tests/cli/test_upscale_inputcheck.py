@@ -57,3 +57,7 @@ def test_volume_is_checked_on_its_middle_slices(tmp_path, capsys):
     assert main(["upscale", str(src), "--scale", "2", "--method", "liif-x2", "--strict", "-o", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "t2.nii.gz looks k-space truncated" in err[0] and not out.exists()
+    # --scale 1 copies the volume (no method runs): nothing to check
+    assert main(["upscale", str(src), "--scale", "1", "--method", "liif-x2", "--strict", "--no-progress",
+                 "-o", str(out)]) == 0
+    assert capsys.readouterr().err == "" and out.exists()

@@ -125,11 +125,11 @@ def input_mismatch(lr: np.ndarray, spec, *, scale: float, label: str = "input") 
     >>> input_mismatch(degrade(hr, 2, kind="gaussian+quant:8,floor"), "liif-x2", scale=2) is None
     True
     """
-    from mrisr.methods.catalog import method_info
+    from mrisr.methods.base import METHODS
     from mrisr.methods.spec import parse_spec
 
     spec = parse_spec(spec)
-    info = method_info(spec)
+    info = METHODS.get(spec.name)
     if info.trained_on is None:
         return None
     looks, noise = _reading(lr, scale, info.trained_on)

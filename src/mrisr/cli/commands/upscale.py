@@ -178,7 +178,7 @@ def _check_input(args: argparse.Namespace, src, spec: str, scale: float, image) 
     """Warn (or, --strict, stop) where the input looks unlike the method's training images."""
     from mrisr.methods import check_input, method_info
 
-    if method_info(spec).trained_on is None:
+    if scale <= 1 or method_info(spec).trained_on is None:  # --scale 1 copies a volume: no method runs
         return
     lr = image if image is not None else _volume_planes(src, 2 if args.axis is None else args.axis)
     check_input(lr, spec, scale=scale, label=src.name, strict=args.strict)
