@@ -61,3 +61,12 @@ def test_volume_is_checked_on_its_middle_slices(tmp_path, capsys):
     assert main(["upscale", str(src), "--scale", "1", "--method", "liif-x2", "--strict", "--no-progress",
                  "-o", str(out)]) == 0
     assert capsys.readouterr().err == "" and out.exists()
+
+
+def test_strict_is_refused_for_a_folder_input(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    _png(tmp_path / "in" / "a.png", "kspace+quant:8")
+    out = tmp_path / "out"
+    assert main(["upscale", str(tmp_path / "in"), "--scale", "2", "--strict", "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--strict applies to a single image or volume" in err[0] and not out.exists()

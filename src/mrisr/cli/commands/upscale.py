@@ -48,8 +48,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="auto (default): an input far brighter or darker than the method's training images is "
                         "brought to their level and back; off: used as read")
     p.add_argument("--strict", action="store_true",
-                   help="stop (exit 2, nothing written) where the input looks unlike the method's training images "
-                        "(e.g. k-space truncated for liif-x2); without it that is a one-line warning")
+                   help="an image or volume: stop (exit 2, nothing written) where the input looks unlike the "
+                        "method's training images (e.g. k-space truncated for liif-x2); without it, a one-line warning")
     p.add_argument("--self-ensemble", action="store_true",
                    help="LIIF: average over the 8 flips/transposes of the input (8x the time, slightly better)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -141,6 +141,8 @@ def _batch(args: argparse.Namespace) -> int:
     from mrisr.methods import parse_spec
     from mrisr.volume.selfsup import METHOD as SELFSUP
 
+    if args.strict:
+        raise ValueError("--strict applies to a single image or volume; folder and list inputs are not checked yet")
     through = args.through_plane is not None or args.isotropic
     if not through:
         _check_in_plane(args)
