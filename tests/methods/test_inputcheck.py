@@ -79,3 +79,10 @@ def test_make_method_check_leaves_outputs_unchanged():
         make_method("liif-x2", scale=2, params={"device": "cpu", "check": "strict"})(lr, (96, 96))
     with pytest.raises(ValueError, match="check must be off, warn or strict"):
         make_method("liif-x2", scale=2, params={"check": "loud"})
+
+
+def test_a_large_image_is_read_on_its_centre():
+    lr = _lr("kspace+quant:8", 2, n=256)
+    big = np.zeros((2048, 2048))
+    big[960:1088, 960:1088] = lr  # the 128-px LR in the middle of a large, empty frame
+    assert "zerofill" in input_mismatch(big, "liif-x2", scale=2)

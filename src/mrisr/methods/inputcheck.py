@@ -26,6 +26,7 @@ MARGIN = {2: 9.0, 4: 6.0}
 #: noise sigma (images in [0, 1]) from which a Gaussian-blurred input counts as noisy (measured: 0.02 costs
 #: liif-x2 4.0 dB against bicubic; the stored IXI pairs read 0)
 NOISY = 0.015
+_SIDE = 512  # larger images are read on their central 512 x 512 pixels
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,17 @@ class InputMismatchWarning(UserWarning):
     """An input looks unlike the images the chosen method was trained on."""
 
 
-def _slices(lr: np.ndarray, count: int = 5) -> list[np.ndarray]:
-    """Up to ``count`` slices of a stack with the most signal (a 2-D image: itself)."""
-    x = np.asarray(lr, dtype=np.float64)
+def _slices(lr: np.ndarray, count: int = 5, side: int = _SIDE) -> list[np.ndarray]:
+    """Up to ``count`` slices of a stack with the most signal (a 2-D image: itself), each cropped to its central
+    ``side`` x ``side`` pixels at most (a large image is read on its centre, in bounded memory)."""
+    x = np.asarray(lr)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"expected (H, W) or (N, H, W) images, got shape {x.shape}")
+    h, w = x.shape[-2:]
+    top, left = max((h - side) // 2, 0), max((w - side) // 2, 0)
+    x = x[..., top:top + side, left:left + side].astype(np.float64)
     if x.ndim == 2:
         return [x]
-    if x.ndim != 3:
-        raise ValueError(f"expected (H, W) or (N, H, W) images, got shape {x.shape}")
     order = np.argsort(x.reshape(len(x), -1).std(1))[::-1]
     return [x[i] for i in sorted(order[:count])]
 
