@@ -217,6 +217,8 @@ def dask_client(*, scheduler: str | None = None, workers: int | None = None) -> 
         from distributed import Client, LocalCluster
     except ImportError:
         raise InputError("--scheduler and --workers need Dask: pip install 'mrisr[cluster]'") from None
+    # distributed sets its loggers to INFO on import: follow the caller's level instead (mrisr -v shows them)
+    logging.getLogger("distributed").setLevel(logging.getLogger().getEffectiveLevel())
     if scheduler:
         try:
             client = Client(scheduler, timeout="20s")
