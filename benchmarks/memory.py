@@ -143,7 +143,8 @@ def main() -> None:
                 with records_path.open("a") as fh:
                     fh.write(json.dumps(r) + "\n")
                 print(f"    {_cell(r)}", file=sys.stderr, flush=True)
-    command = " ".join(["nice -n 19 python", *sys.argv])
+    niceness = os.nice(0)
+    command = " ".join([*([f"nice -n {niceness}"] if niceness else []), "python", *sys.argv])
     notes = Path(args.out).with_suffix(".commands")
     cmds = notes.read_text().splitlines() if notes.exists() else []
     notes.write_text("\n".join([*[c for c in cmds if c != command], command]) + "\n")
