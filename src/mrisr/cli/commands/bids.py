@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from mrisr.cli.batch import check_batch_options, job_threads, run_tasks
     from mrisr.cli.commands.upscale import default_method
     from mrisr.data.resize import check_scale
-    from mrisr.methods import device_params
+    from mrisr.methods import device_params, method_info
     from mrisr.volume.selfsup import METHOD as SELFSUP
 
     check_batch_options(args, True)
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     method = args.method or default_method(scale)
     through = args.method or SELFSUP
     params = {"intensity": args.intensity, **device_params(method, args.device)}
-    if not args.method and method.startswith("liif-"):
+    if not args.method and method_info(method).family == "liif":
         params["any_scale"] = True
     suffixes = [s.strip() for s in args.suffix.split(",") if s.strip()]
     out = check_output_dir(args.output_dir)

@@ -148,7 +148,7 @@ def _batch(args: argparse.Namespace) -> int:
         _check_in_plane(args)
     spec = f"liif:{args.checkpoint}" if args.checkpoint else (args.method or (
         SELFSUP if through else default_method(args.scale or 2.0)))
-    params = _params(args, spec, any_scale=not (through or args.method or args.checkpoint) and spec != "liif")
+    params = _params(args, spec, any_scale=not (through or args.method or args.checkpoint))
     if args.selfsup_steps is not None:
         if parse_spec(spec).name != SELFSUP:
             raise ValueError(f"--selfsup-steps applies to --method {SELFSUP}, not {spec!r}")
