@@ -85,3 +85,15 @@ def test_every_family_is_documented_in_the_module_and_the_cli_help():
     for name in DEGRADATIONS.names():
         assert f"``{name}``" in module.__doc__ or f"\n{name} " in module.__doc__, name
         assert name in DEGRADE_HELP, name
+
+
+def test_same_grid_spec_refuses_resampling_and_applies_in_order():
+    from mrisr.data.degrade import apply_same_grid, parse_same_grid
+
+    assert parse_same_grid("") == ()
+    with pytest.raises(ValueError, match="resampling step"):
+        parse_same_grid("gamma:0.8+bicubic")
+    steps = parse_same_grid("gain:2+gamma:2")
+    x = np.linspace(0, 0.5, 11)
+    np.testing.assert_allclose(apply_same_grid(x, steps, np.random.default_rng(0)), (2 * x) ** 2)
+    np.testing.assert_allclose(apply_same_grid(x, parse_same_grid("gamma:2+gain:2"), None), 2 * x**2)

@@ -139,3 +139,88 @@ def test_synthetic_pairs_one_level_down_never_touch_the_hr_images(ixi40):
                        for x in range(25))
     with pytest.raises(ValueError, match="synthetic_from must be >= 1 and needs data.mode 'synthetic'"):
         DataConfig(root=str(ixi40), synthetic_from=2)
+
+
+@pytest.fixture(scope="module")
+def ixi96(tmp_path_factory):
+    """HR 96 px: an 8-px LR patch plus the prior's 8-px margins at scale 4 needs (8 + 16) * 4."""
+    from tests.conftest import make_study_dataset
+
+    return make_study_dataset(tmp_path_factory.mktemp("ixi96"), n=3, size=96, scales=(2,), degradation="gaussian")
+
+
+def _blind_sampler(root, prior=None):
+    from mrisr.data.blind import BlindPrior
+
+    data = DataConfig(root=str(root), mode="on_the_fly", prior="blind-v1", lr_patch=8, queries=0,
+                      foreground_min=0.0, augment=False)
+    sampler = PatchSampler(data, seed=0)
+    if prior is not None:
+        sampler.prior = prior if isinstance(prior, BlindPrior) else BlindPrior(**prior)
+    return sampler
+
+
+def test_blind_batches_take_the_scale_and_a_patch_of_whole_hr_pixels(ixi96):
+    sampler = _blind_sampler(ixi96)
+    seen = set()
+    for step in range(30):
+        b = sampler.sample(step, 2, 8)
+        p = b.lr.shape[-1]
+        seen.add(b.scale)
+        assert 1.5 <= b.scale <= 4 and p <= 8 and p * b.scale == int(p * b.scale)
+        assert b.gt.shape == (2, int(p * b.scale) ** 2, 1)  # queries: 0 -> every HR pixel of the patch
+    assert len(seen) > 2
+    a, b = sampler.sample(7, 2, 8), sampler.sample(7, 2, 8)
+    assert np.array_equal(a.lr.numpy(), b.lr.numpy())  # a step replays exactly (resume)
+
+
+@pytest.mark.parametrize("scale", [2.0, 2.5])
+def test_blind_patch_is_aligned_with_its_hr_patch(ixi96, scale):
+    """Area resampling of a ramp: each LR pixel is the ramp's mean over its HR footprint."""
+    from mrisr.data.blind import BlindPrior
+
+    sampler = _blind_sampler(ixi96, BlindPrior(exact_scales=(scale,), p_exact=1.0, p_study=1.0, study_spec="area"))
+    yy, xx = np.mgrid[0:96, 0:96].astype(np.float32)
+    sampler.stacks[1] = np.stack([(yy + 2 * xx) / 300.0] * len(sampler))
+    b = sampler.sample(0, 1, 8)
+    lr, p = b.lr[0, 0].numpy(), b.lr.shape[-1]
+    hp = int(round(p * scale))
+    hr = b.gt[0, :, 0].numpy().reshape(hp, hp)
+    # within the patch the ramp has slope 1/300 down and 2/300 across; LR pixel (i, j) covers HR
+    # [i s, (i + 1) s) of the patch, whose mean is the ramp at HR coordinate (i + 0.5) s - 0.5
+    c = (np.arange(p) + 0.5) * scale - 0.5
+    expect = hr[0, 0] + (c[:, None] + 2 * c[None, :]) / 300.0
+    np.testing.assert_allclose(lr, expect, atol=2e-3)
+
+
+def test_blind_contrast_reaches_the_target_too(ixi96):
+    """A contrast change is applied to the HR patch as well: the LR is a blur of the remapped target."""
+    from mrisr.data.blind import BlindPrior, Draw
+
+    class Gamma(BlindPrior):
+        def draw(self, rng, scale):
+            return Draw("gamma:2", "area")
+
+    sampler = _blind_sampler(ixi96, Gamma(exact_scales=(2.0,), p_exact=1.0))
+    b = sampler.sample(0, 1, 8)
+    hr = b.gt[0, :, 0].numpy().reshape(16, 16)
+    np.testing.assert_allclose(b.lr[0, 0].numpy(), hr.reshape(8, 2, 8, 2).mean(axis=(1, 3)), atol=1e-6)
+
+
+def test_validator_on_degraded_val_images(ixi96):
+    data = DataConfig(root=str(ixi96), mode="on_the_fly", prior="blind-v1", lr_patch=8, holdout=1,
+                      val_degradations=("area", "kspace+quant:8"), val_scales=(2.0, 3.0))
+    validator = Validator.from_config(parse_train_config({"data": vars(data) | {"pairs": [[2, 1]]}}))
+    assert [t for t, _, _ in validator.sets] == ["x2_area", "x2_kspace+quant:8", "x3_area", "x3_kspace+quant:8"]
+    tag, lr, hr = validator.sets[3]
+    assert len(hr) == 3 + 1 and lr.shape == (4, 32, 32)  # val images plus the held-out one, 96 / 3
+    assert validator.select == "mean"
+
+
+def test_prior_needs_on_the_fly_and_a_known_name(ixi96):
+    with pytest.raises(ValueError, match="on_the_fly"):
+        DataConfig(root=str(ixi96), prior="blind-v1")
+    with pytest.raises(ValueError, match="did you mean 'blind-v1'"):
+        DataConfig(root=str(ixi96), mode="on_the_fly", prior="blind_v1")
+    with pytest.raises(ValueError, match="kspce"):
+        DataConfig(root=str(ixi96), val_degradations=("kspce",))

@@ -253,6 +253,10 @@ def parse_degradation(spec: str | Pipeline) -> Pipeline:
     """
     if isinstance(spec, Pipeline):
         return spec
+    return Pipeline(_parse_steps(spec))
+
+
+def _parse_steps(spec: str) -> tuple[Step, ...]:
     if not isinstance(spec, str) or not spec.strip():
         raise ValueError(f"degradation spec must be a non-empty string, got {spec!r}")
     steps = []
@@ -263,7 +267,35 @@ def parse_degradation(spec: str | Pipeline) -> Pipeline:
             steps.append(_parse_step(part.strip()))
         except ValueError as exc:
             raise ValueError(f"degradation step {part.strip()!r}: {exc}") from None
-    return Pipeline(tuple(steps))
+    return tuple(steps)
+
+
+def parse_same_grid(spec: str) -> tuple[Step, ...]:
+    """Read a spec of same-grid steps only (no resampling step), e.g. a contrast change.
+
+    ``""`` gives no steps. Used where intensities change on the HR grid itself, so that the
+    HR target and the LR image it is degraded to share them (``remap:nonmonotone+gamma:0.8``).
+
+    Raises
+    ------
+    ValueError
+        A bad step (as :func:`parse_degradation`), or a resampling step.
+    """
+    if isinstance(spec, str) and not spec.strip():
+        return ()
+    steps = _parse_steps(spec)
+    resampling = [s.name for s in steps if s.family.resamples]
+    if resampling:
+        raise ValueError(f"same-grid spec {spec!r} has resampling step(s) {resampling}")
+    return steps
+
+
+def apply_same_grid(x: np.ndarray, steps: tuple[Step, ...], rng: np.random.Generator) -> np.ndarray:
+    """Apply same-grid ``steps`` (from :func:`parse_same_grid`) to ``x`` in order; float64, not clipped."""
+    x = np.asarray(x, dtype=np.float64)
+    for step in steps:
+        x = step.family.image(x, step.config, rng)
+    return x
 
 
 def lr_shape(shape: tuple[int, ...], scale: float) -> tuple[int, int]:
@@ -326,6 +358,7 @@ __all__ = [
     "Family",
     "Pipeline",
     "Step",
+    "apply_same_grid",
     "area_downscale",
     "degrade",
     "kspace_upsample",
@@ -333,4 +366,5 @@ __all__ = [
     "make_config",
     "operator_names",
     "parse_degradation",
+    "parse_same_grid",
 ]

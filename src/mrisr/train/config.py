@@ -44,6 +44,13 @@ class DataConfig:
     ``holdout: N`` keeps N training images out of training (the same N for
     every run and seed, see :func:`mrisr.train.data.holdout_names`) and
     validates on them as well, for comparisons that 6 val images cannot resolve.
+    ``prior`` (with ``mode: on_the_fly``) names a :data:`mrisr.data.blind.PRIORS`
+    distribution: each batch draws its scale from it and each image its own
+    contrast change and acquisition (``degradation``, ``scale_range`` and
+    ``quantise`` are then unused; the prior stores its own bits).
+    ``val_degradations`` validates on the HR images of the val split (and the
+    held-out ones) degraded by each of these specs at each of ``val_scales``
+    (image ``i`` with seed ``i``), and keeps ``best.pt`` by their mean PSNR.
     """
 
     root: str
@@ -64,8 +71,12 @@ class DataConfig:
     operator: dict | None = None
     quantise: str = "round"
     synthetic_from: int = 1
+    prior: str | None = None
+    val_degradations: tuple[str, ...] = ()
+    val_scales: tuple[float, ...] = (2.0, 4.0)
 
     def __post_init__(self) -> None:
+        self._check_degradations()
         if self.mode not in ("stored", "on_the_fly", "synthetic"):
             raise ValueError(f"data.mode must be 'stored', 'on_the_fly' or 'synthetic', got {self.mode!r}")
         if self.quantise not in QUANTISE:
@@ -89,6 +100,20 @@ class DataConfig:
             raise ValueError(f"data.queries must be >= 0 (0 = all pixels), got {self.queries}")
         if self.holdout < 0:
             raise ValueError(f"data.holdout must be >= 0, got {self.holdout}")
+
+    def _check_degradations(self) -> None:
+        """A prior needs on-the-fly pairs and must exist; validation specs must parse."""
+        from mrisr.data.blind import PRIORS
+        from mrisr.data.degrade import parse_degradation
+
+        if self.prior is not None:
+            if self.mode != "on_the_fly":
+                raise ValueError(f"data.prior needs data.mode 'on_the_fly', got {self.mode!r}")
+            PRIORS.get(self.prior)  # unknown: ValueError naming the closest spelling
+        for spec in self.val_degradations:
+            parse_degradation(spec)
+        if not self.val_scales or any(not 1.0 < float(s) <= 16 for s in self.val_scales):
+            raise ValueError(f"data.val_scales must be scales in (1, 16], got {list(self.val_scales)}")
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,16 @@ uninterrupted one would have, and DDP ranks see different patches.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from mrisr.data.blind import PRIORS
 from mrisr.data.datasets import list_images, lr_folder
+from mrisr.data.degrade import apply_same_grid, parse_degradation, parse_same_grid
 from mrisr.data.dihedral import Dihedral
 from mrisr.data.io import read_image
 from mrisr.train.config import DataConfig
@@ -108,6 +111,7 @@ class PatchSampler:
         if cfg.mode == "stored":
             for s in sorted({s for p in cfg.pairs for s in p if s != 1}):
                 self.stacks[s] = load_stack(cfg.root, cfg.train_split, s, names)[1]
+        self.prior = PRIORS.get(cfg.prior) if cfg.prior else None
         if cfg.mode == "synthetic":
             for lr_s, _ in cfg.pairs:  # build the operators now: a bad spec fails before training starts
                 self._operator(hr.shape[1:], lr_s)
@@ -121,6 +125,8 @@ class PatchSampler:
             side = min(min(self.stacks[a].shape[1:]) for a, _ in d.pairs)
         elif d.mode == "synthetic":  # a shift of up to s - 1 HR pixels costs one LR row and column
             side = min((min(self.stacks[1].shape[1:]) - (a - 1)) // a for a, _ in d.pairs)
+        elif self.prior is not None:  # the LR patch plus a margin on each side, at the largest scale
+            side = int(min(self.stacks[1].shape[1:]) // self.prior.scale_range[1]) - 2 * self.prior.scale_grid
         else:
             side = int(min(self.stacks[1].shape[1:]) // d.scale_range[1])
         if p > side:
@@ -160,8 +166,6 @@ class PatchSampler:
         return np.stack(out_lr), np.stack(out_hr), float(s)
 
     def _on_the_fly(self, rng, idx, p):
-        from mrisr.data.degrade import parse_degradation
-
         lo, hi = self.cfg.scale_range
         s = float(rng.uniform(lo, hi))
         hp = int(round(p * s))
@@ -175,6 +179,31 @@ class PatchSampler:
             out_lr.append(quantise(lr, self.cfg.quantise))
             out_hr.append(crop)
         return np.stack(out_lr).astype(np.float32), np.stack(out_hr), hp / p
+
+    def _blind(self, rng, idx, p):
+        """Pairs under the prior: one scale per batch, a contrast and an acquisition per image.
+
+        The scale is ``k / g`` (``g`` the prior's grid), so a margin of ``g`` LR pixels is ``k`` whole
+        HR pixels; the patch is rounded down so that it is whole HR pixels too. Each image is degraded
+        with that margin around the patch, which is then cut away, so a k-space truncation or a blur
+        sees image content, not the crop's edge, around every kept pixel.
+        """
+        prior = self.prior
+        k = int(round(prior.draw_scale(rng) * prior.scale_grid))
+        m = prior.scale_grid
+        q = m // math.gcd(k, m)
+        p = max(q, p // q * q)
+        hp, side = p * k // m, (p + 2 * m) * k // m
+        out_lr, out_hr = [], []
+        for i in idx:
+            hr = self.stacks[1][i]
+            y, x = self._corner(rng, hr, side)
+            draw = prior.draw(rng, k / m)
+            crop = np.clip(apply_same_grid(hr[y : y + side, x : x + side], parse_same_grid(draw.contrast), rng), 0, 1)
+            lr = parse_degradation(draw.acquisition)(crop, (p + 2 * m, p + 2 * m), seed=rng)
+            out_lr.append(lr[m : m + p, m : m + p])
+            out_hr.append(crop[k : k + hp, k : k + hp])
+        return np.stack(out_lr).astype(np.float32), np.stack(out_hr).astype(np.float32), k / m
 
     def _operator(self, hr_shape: tuple[int, int], s: int) -> tuple[torch.Tensor, torch.Tensor]:
         """``(R_h, R_w)`` of the configured operator for an HR image of ``hr_shape`` (built once per shape).
@@ -211,6 +240,8 @@ class PatchSampler:
         rng = np.random.default_rng([self.seed, step, self.rank])
         idx = rng.integers(0, len(self.names), size=batch_size)
         draw = {"stored": self._stored, "on_the_fly": self._on_the_fly, "synthetic": self._synthetic}[self.cfg.mode]
+        if self.prior is not None:
+            draw = self._blind
         lr, hr, scale = draw(rng, idx, patch)
         if self.cfg.augment:
             lr, hr = _augment(rng, lr, hr)

@@ -29,6 +29,7 @@ from threadpoolctl import threadpool_limits
 
 from mrisr._atomic import atomic_write_text
 from mrisr.config import to_dict
+from mrisr.data.degrade import lr_shape, parse_degradation
 from mrisr.devices import parse_device
 from mrisr.errors import InputError
 from mrisr.metrics import psnr, ssim
@@ -68,9 +69,13 @@ class Validator:
     sets: list[tuple[str, np.ndarray, np.ndarray]]  # (tag, lr stack, hr stack)
     samples: dict[str, np.ndarray] = field(default_factory=dict)  # tag -> [HR | SR] of the first image
 
+    select: str = "first"  # "psnr" is the first set's ("first") or the mean over all sets ("mean")
+
     @classmethod
     def from_config(cls, cfg: TrainConfig) -> Validator:
         d = cfg.data
+        if d.val_degradations:
+            return cls._degraded(d)
         pairs = d.val_pairs or (d.pairs if d.mode != "on_the_fly" else ((2, 1), (4, 1)))
         held = holdout_names(d.root, d.train_split, d.holdout) if d.holdout else []
         sets = []
@@ -86,6 +91,23 @@ class Validator:
                              load_stack(d.root, d.train_split, hr_s, held)[1]))
         return cls(sets)
 
+    @classmethod
+    def _degraded(cls, d) -> Validator:
+        """The val (and held-out) HR images degraded by each of ``val_degradations`` at each ``val_scales``."""
+        hr = load_stack(d.root, d.val_split, 1)[1]
+        if d.val_limit:
+            hr = hr[: d.val_limit]
+        if d.holdout:
+            hr = np.concatenate([hr, load_stack(d.root, d.train_split, 1, holdout_names(d.root, d.train_split,
+                                                                                      d.holdout))[1]])
+        sets = []
+        for scale in d.val_scales:
+            for spec in d.val_degradations:
+                pipe = parse_degradation(spec)
+                lr = np.stack([pipe(h, lr_shape(h.shape, scale), seed=i) for i, h in enumerate(hr)])
+                sets.append((f"x{scale:g}_{spec}", lr, hr))
+        return cls(sets, select="mean")
+
     @torch.no_grad()
     def __call__(self, model: torch.nn.Module, device: torch.device) -> dict[str, float]:
         model.eval()
@@ -100,8 +122,12 @@ class Validator:
                 if i == 0:
                     self.samples[tag] = np.concatenate([hr[i], sr], axis=1)
             out[f"psnr_{tag}"], out[f"ssim_{tag}"] = float(np.mean(ps)), float(np.mean(ss))
-        first = self.sets[0][0]
-        out["psnr"], out["ssim"] = out[f"psnr_{first}"], out[f"ssim_{first}"]
+        if self.select == "mean":
+            out["psnr"] = float(np.mean([out[f"psnr_{t}"] for t, _, _ in self.sets]))
+            out["ssim"] = float(np.mean([out[f"ssim_{t}"] for t, _, _ in self.sets]))
+        else:
+            first = self.sets[0][0]
+            out["psnr"], out["ssim"] = out[f"psnr_{first}"], out[f"ssim_{first}"]
         model.train()
         return out
 
