@@ -80,7 +80,7 @@ def test_upscale_cli_defaults_to_shipped_weights_at_any_scale(tmp_path, scale, c
 
 def test_default_upscale_choice_skips_non_default_weights(monkeypatch):
     import mrisr.weights as w
-    from mrisr.cli.commands.upscale import default_method
+    from mrisr.methods import default_method
 
     entries = (
         w.WeightEntry(file="a.safetensors", sha256="0", methods=("liif-x2",), scales=(2.0,), card="a.md"),
@@ -91,6 +91,24 @@ def test_default_upscale_choice_skips_non_default_weights(monkeypatch):
     assert default_method(4.0) == "liif-x2"  # the off-domain model is exactly at 4x but not a default
     monkeypatch.setattr(w, "index", lambda: ())
     assert default_method(4.0) == "bicubic"
+
+
+def test_default_prefers_an_arbitrary_scale_model_within_its_range(monkeypatch):
+    import mrisr.weights as w
+    from mrisr.methods import default_method
+
+    fixed = w.WeightEntry(file="a.safetensors", sha256="0", methods=("liif-x2",), scales=(2.0,), card="a.md")
+    blind = w.WeightEntry(file="b.safetensors", sha256="0", methods=("liif-blind",), scales=(2.0,), card="b.md",
+                          scale_range=(1.5, 4.0), trained_on=None)
+    monkeypatch.setattr(w, "index", lambda: (fixed, blind))
+    assert [default_method(s) for s in (1.5, 2.0, 3.3, 4.0)] == ["liif-blind"] * 4
+    assert default_method(8.0) == "liif-x2"  # outside its range: the nearest fixed-scale default
+    assert blind.validated_for("liif-blind", 2.7) and not blind.validated_for("liif-blind", 4.5)
+    assert blind.validated_text("liif-blind") == "scales 1.5-4" and fixed.validated_text("liif-x2") == "scale 2"
+    off = w.WeightEntry(file="b.safetensors", sha256="0", methods=("liif-blind",), scales=(2.0,), card="b.md",
+                        scale_range=(1.5, 4.0), default=False)
+    monkeypatch.setattr(w, "index", lambda: (fixed, off))
+    assert default_method(3.0) == "liif-x2"
 
 
 def test_weight_hashes_name_every_member_of_an_ensemble(monkeypatch):

@@ -46,6 +46,25 @@ positive_float = _bounded(float, "a number > 0", lambda v: v > 0,
                           "A finite number > 0 (durations, thicknesses).")
 
 
+def number_list(text: str) -> tuple[float, ...]:
+    """Comma-separated finite numbers, e.g. scales ``2,4`` (an argparse type; at least one)."""
+    try:
+        values = tuple(float(t) for t in text.split(",") if t.strip())
+    except ValueError:
+        values = ()
+    if not values or not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"must be comma-separated numbers, got {text!r}")
+    return values
+
+
+def name_list(text: str) -> tuple[str, ...]:
+    """Comma-separated names, e.g. method specs ``bicubic,elrtv`` (an argparse type; at least one)."""
+    names = tuple(t.strip() for t in text.split(",") if t.strip())
+    if not names:
+        raise argparse.ArgumentTypeError(f"must name at least one, got {text!r}")
+    return names
+
+
 def add_runtime_arguments(p: argparse.ArgumentParser, *, device_default: str | None = "auto",
                           device_help: str | None = None) -> None:
     """Add ``--device`` and ``--threads``, the same on every command that computes.

@@ -172,3 +172,19 @@ def open_split(
     if on_the_fly or (on_the_fly is None and not has_lr):
         return synthetic_pairs(Path(root) / split)
     return find_pairs(root, split, scale)
+
+
+HOLDOUT_SEED = 20151201  # fixed: the held-out images must not change with the training seed
+
+
+def holdout_names(root: str, split: str, n: int) -> list[str]:
+    """The ``n`` images of ``<split>`` that ``data.holdout: n`` keeps out of training.
+
+    A fixed-seed permutation of the sorted file names, so the choice depends only on
+    the folder's contents, and a larger ``n`` holds out a superset of a smaller one.
+    """
+    files = list_images(Path(root) / split)
+    if not 0 <= n < len(files):
+        raise ValueError(f"{Path(root) / split}: data.holdout={n} must be below its {len(files)} images")
+    order = np.random.default_rng(HOLDOUT_SEED).permutation(len(files))
+    return sorted(files[i].name for i in order[:n])

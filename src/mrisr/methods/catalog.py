@@ -114,3 +114,21 @@ def available_methods(*, runnable: bool = False) -> list[str]:
     if not runnable:
         return names
     return [n for n in names if not (METHODS.get(n).needs_arg or METHODS.get(n).through_plane_only)]
+
+
+def default_method(scale: float) -> str:
+    """The method mrisr runs when none is named, at ``scale``.
+
+    A default shipped arbitrary-scale model whose range covers ``scale`` (``liif-blind``) first; else the
+    default shipped weights validated nearest to ``scale``; ``'bicubic'`` when no weights are installed.
+    Off-domain models and ensembles are never defaults (``default: false`` in the weights' index).
+    """
+    from mrisr.weights import index
+
+    entries = [e for e in index() if e.default]
+    for e in entries:
+        if e.scale_range and e.validated_for(e.methods[0], scale):
+            return e.methods[0]
+    named = [(abs(s - scale), m) for e in entries if not e.scale_range
+             for m, s in zip(e.methods, e.scales, strict=True)]
+    return min(named)[1] if named else "bicubic"

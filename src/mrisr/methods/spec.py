@@ -87,7 +87,8 @@ class MethodInfo:
         The factory options the method takes (besides ``intensity`` and
         ``check``, which every method takes); None: the factory checks its own.
     scales : tuple of float or None
-        Scales the method is validated for (None: any).
+        Scales the method is validated for (None: any); for a shipped
+        arbitrary-scale model, the two ends of the range it is validated on.
     intensity_reference : callable or None
         ``intensity_reference(scale) -> IntensityRange | None``: where the
         method's training inputs lay, for the intensity guard.

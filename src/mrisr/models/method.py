@@ -124,11 +124,10 @@ def _shipped(method: str):
         from mrisr.weights import entry_for, verified_path
 
         entry = entry_for(method)
-        trained = entry.scales[entry.methods.index(method)]
         any_scale = params.pop("any_scale", False)
-        if abs(scale - trained) > 1e-6 and not any_scale:
+        if not entry.validated_for(method, scale) and not any_scale:
             raise ValueError(
-                f"{method} is validated for scale {trained:g}, not {scale:g} "
+                f"{method} is validated for {entry.validated_text(method)}, not {scale:g} "
                 f"(LIIF renders any scale: pass liif:PATH with its {entry.file} to force)"
             )
         card = {"card": entry.card, "sha256": entry.sha256}
@@ -199,8 +198,8 @@ def _register_shipped() -> None:
             if m not in METHODS:
                 METHODS.register(m, MethodInfo(
                     _shipped(m), summary=f"shipped LIIF weights {entry.file}", family="liif",
-                    params=LIIF_OPTIONS | {"any_scale"}, scales=(float(s),),
-                    intensity_reference=partial(_reference_of, m), trained_on="gaussian",
+                    params=LIIF_OPTIONS | {"any_scale"}, scales=entry.scale_range or (float(s),),
+                    intensity_reference=partial(_reference_of, m), trained_on=entry.trained_on,
                 ))
     for ens in ensembles():
         if ens.method not in METHODS:  # one intensity guard around the mean of the members

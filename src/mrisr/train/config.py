@@ -42,7 +42,7 @@ class DataConfig:
     instead of the HR images (pairs one level down: a 4x pair is then 32 -> 128
     px), for a model that is to see no HR image, such as the off-domain model.
     ``holdout: N`` keeps N training images out of training (the same N for
-    every run and seed, see :func:`mrisr.train.data.holdout_names`) and
+    every run and seed, see :func:`mrisr.data.datasets.holdout_names`) and
     validates on them as well, for comparisons that 6 val images cannot resolve.
     ``prior`` (with ``mode: on_the_fly``) names a :data:`mrisr.data.blind.PRIORS`
     distribution: each batch draws its scale from it and each image its own

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from mrisr.data.blind import PRIORS
-from mrisr.data.datasets import list_images, lr_folder
+from mrisr.data.datasets import holdout_names, list_images, lr_folder
 from mrisr.data.degrade import apply_same_grid, parse_degradation, parse_same_grid
 from mrisr.data.dihedral import Dihedral
 from mrisr.data.io import read_image
@@ -53,22 +53,6 @@ def load_stack(root: str, split: str, s: int, names: list[str] | None = None) ->
             raise ValueError(f"{_folder(root, split, s)}: missing {len(missing)} images, e.g. {missing[0]}")
         files = [by_name[n] for n in names]
     return [p.name for p in files], np.stack([read_image(p) for p in files])
-
-
-HOLDOUT_SEED = 20151201  # fixed: the held-out images must not change with the training seed
-
-
-def holdout_names(root: str, split: str, n: int) -> list[str]:
-    """The ``n`` images of ``<split>`` that ``data.holdout: n`` keeps out of training.
-
-    A fixed-seed permutation of the sorted file names, so the choice depends only on
-    the folder's contents, and a larger ``n`` holds out a superset of a smaller one.
-    """
-    files = list_images(_folder(root, split, 1))
-    if not 0 <= n < len(files):
-        raise ValueError(f"{_folder(root, split, 1)}: data.holdout={n} must be below its {len(files)} images")
-    order = np.random.default_rng(HOLDOUT_SEED).permutation(len(files))
-    return sorted(files[i].name for i in order[:n])
 
 
 def quantise(image: np.ndarray, how: str) -> np.ndarray:

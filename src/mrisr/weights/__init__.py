@@ -30,6 +30,22 @@ class WeightEntry:
     default: bool = True  # a candidate for ``mrisr upscale`` without --method (False for off-domain models)
     # {scale: {"range": ...}} of its training inputs, where they are not IXI's stored LR images
     intensity: dict | None = field(default=None, hash=False, compare=False)
+    # (lo, hi): an arbitrary-scale model validated for every scale in this range (its ``scales`` then
+    # name the scale its intensity reference is taken at); None: each name only at its own scale
+    scale_range: tuple[float, float] | None = None
+    # the resampling family of its training LR images (None: many, a blind model); see MethodInfo.trained_on
+    trained_on: str | None = "gaussian"
+
+    def validated_for(self, method: str, scale: float) -> bool:
+        """Whether method name ``method`` of this file is validated for ``scale``."""
+        lo, hi = self.scale_range or (self.scales[self.methods.index(method)],) * 2
+        return lo - 1e-6 <= scale <= hi + 1e-6
+
+    def validated_text(self, method: str) -> str:
+        """``'scale 2'`` or ``'scales 1.5-4'``: what ``method`` is validated for, in words."""
+        if self.scale_range:
+            return f"scales {self.scale_range[0]:g}-{self.scale_range[1]:g}"
+        return f"scale {self.scales[self.methods.index(method)]:g}"
 
     @property
     def path(self) -> Path:
@@ -68,6 +84,8 @@ def index() -> tuple[WeightEntry, ...]:
             file=e["file"], sha256=e["sha256"], methods=tuple(e["methods"]),
             scales=tuple(float(s) for s in e["scales"]), card=e["card"], description=e.get("description", ""),
             default=bool(e.get("default", True)), intensity=e.get("intensity", {}).get("scales"),
+            scale_range=tuple(float(v) for v in e["scale_range"]) if e.get("scale_range") else None,
+            trained_on=e.get("trained_on", "gaussian"),
         )
         for e in _index_data().get("weights", [])
     )

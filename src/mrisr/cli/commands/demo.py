@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from mrisr.cli.options import add_runtime_arguments
+from mrisr.cli.options import add_runtime_arguments, number_list
 
 NAME = "demo"
 HELP = "run the default methods on the MNI152 template shipped with nilearn (or --input)"
@@ -21,7 +21,7 @@ ORDER = 10
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="mrisr-demo", help="output folder (default: mrisr-demo; created, files in it replaced)")
     p.add_argument("--input", help="a 3-D NIfTI volume (.nii or .nii.gz) instead of the MNI152 template")
-    p.add_argument("--scales", default="2,4", help="comma-separated upscaling factors (default: 2,4)")
+    p.add_argument("--scales", default="2,4", type=number_list, help="comma-separated upscaling factors (default: 2,4)")
     p.add_argument("--methods", help="comma-separated method specs (default: every registered method except "
                                      "the shipped weights that are not defaults, e.g. liif-ms-x4, and the ensembles)")
     p.add_argument("--degradation", default="gaussian",
@@ -30,19 +30,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_runtime_arguments(p)
 
 
-def _floats(text: str, option: str) -> list[float]:
-    try:
-        return [float(t) for t in text.split(",") if t.strip()]
-    except ValueError:
-        raise ValueError(f"{option} must be comma-separated numbers, got {text!r}") from None
-
-
 def run(args: argparse.Namespace) -> int:
     from mrisr._outputs import output_folder
     from mrisr.demo import run_demo
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
-    scales = _floats(args.scales, "--scales")
+    scales = list(args.scales)
     with output_folder(args.out):
         rep = run_demo(out_dir=args.out, scales=scales, methods=methods, progress=not args.no_progress,
                        input_path=args.input, degradation=args.degradation, device=args.device)

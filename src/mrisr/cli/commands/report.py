@@ -6,7 +6,7 @@ import argparse
 import shlex
 import sys
 
-from mrisr.cli.options import add_runtime_arguments, nonnegative_int, positive_int
+from mrisr.cli.options import add_runtime_arguments, nonnegative_int, number_list, positive_int
 
 NAME = "report"
 HELP = "write a report folder: results table with 95% CIs and tests, figures, learning curves"
@@ -23,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--data", required=True, help="data root with <split> and '<split> x<s>' folders"
     )
     p.add_argument("--split", required=True, help="split folder name, e.g. val")
-    p.add_argument("--scales", required=True, help="comma-separated upscaling factors, e.g. 2,4")
+    p.add_argument("--scales", required=True, type=number_list, help="comma-separated upscaling factors, e.g. 2,4")
     p.add_argument(
         "--methods", required=True, help="comma-separated method specs, e.g. bicubic,elrtv,liif-x2"
     )
@@ -76,13 +76,6 @@ def _csv(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
-def _scales(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(s) for s in _csv(text))
-    except ValueError:
-        raise ValueError(f"--scales must be comma-separated numbers, got {text!r}") from None
-
-
 def _images(text: str | None) -> int | tuple[str, ...] | None:
     if text is None:
         return None
@@ -101,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     opts = ReportOptions(
         data=Path(args.data),
         split=args.split,
-        scales=_scales(args.scales),
+        scales=args.scales,
         methods=methods,
         out=Path(args.out),
         images=_images(args.images),

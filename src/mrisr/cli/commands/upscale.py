@@ -67,14 +67,6 @@ def parse_size(text: str) -> tuple[int, int]:
     return h, w
 
 
-def default_method(scale: float) -> str:
-    """The default shipped LIIF weights validated nearest to ``scale``, or bicubic when none are installed."""
-    from mrisr.weights import index
-
-    named = [(abs(s - scale), m) for e in index() if e.default for m, s in zip(e.methods, e.scales, strict=True)]
-    return min(named)[1] if named else "bicubic"
-
-
 def _params(args: argparse.Namespace, spec: str, *, any_scale: bool) -> dict:
     """Factory options from the command line for method ``spec`` (the LIIF options for a LIIF method's record)."""
     from mrisr.methods import method_info
@@ -138,7 +130,7 @@ def _batch(args: argparse.Namespace) -> int:
     from mrisr._atomic import check_output_dir
     from mrisr.batch import Job, find_inputs, plan
     from mrisr.cli.batch import job_threads, run_tasks
-    from mrisr.methods import parse_spec
+    from mrisr.methods import default_method, parse_spec
     from mrisr.volume.selfsup import METHOD as SELFSUP
 
     if args.strict:
@@ -193,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
     from mrisr.cli.batch import check_batch_options
     from mrisr.data.io import is_nifti_file, read_image, write_image
     from mrisr.data.resize import check_scale
-    from mrisr.methods import make_method
+    from mrisr.methods import default_method, make_method
     from mrisr.tiling import check_output_fits
 
     if args.checkpoint and args.method:
