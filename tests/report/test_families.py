@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from mrisr.cli.main import main
-from mrisr.report.families import default_families, evaluate_families, markdown, summarise, write_families
+from mrisr.report.families import (
+    default_families,
+    evaluate_families,
+    markdown,
+    summarise,
+    write_families,
+)
 
 FAMS = {"area": "area+quant:8", "k-space": "kspace+quant:8"}
 

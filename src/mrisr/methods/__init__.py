@@ -7,7 +7,13 @@ imports the providers); the factories import torch lazily.
 from __future__ import annotations
 
 from mrisr.methods.base import METHODS, Method
-from mrisr.methods.catalog import available_methods, default_method, device_params, make_method, method_info
+from mrisr.methods.catalog import (
+           available_methods,
+           default_method,
+           device_params,
+           make_method,
+           method_info,
+)
 from mrisr.methods.inputcheck import InputMismatchWarning, check_input, input_mismatch
 from mrisr.methods.spec import MethodInfo, MethodSpec, parse_spec
 

@@ -42,9 +42,8 @@ def run(args: argparse.Namespace) -> int:
     from mrisr._atomic import check_output_dir
     from mrisr.batch.bids import bids_tasks, write_description
     from mrisr.cli.batch import check_batch_options, job_threads, run_tasks
-    from mrisr.methods import default_method
     from mrisr.data.resize import check_scale
-    from mrisr.methods import device_params, method_info
+    from mrisr.methods import default_method, device_params, method_info
     from mrisr.volume.selfsup import METHOD as SELFSUP
 
     check_batch_options(args, True)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from mrisr.cli.options import add_runtime_arguments, name_list, nonnegative_int, number_list, positive_int
+from mrisr.cli.options import (
+    add_runtime_arguments,
+    name_list,
+    nonnegative_int,
+    number_list,
+    positive_int,
+)
 
 NAME = "families"
 HELP = "table every method under every degradation family (k-space, resizes, blurs, noise) with 95% CIs"
@@ -52,9 +58,13 @@ def _families(items: list[str]) -> dict[str, str] | None:
 def run(args: argparse.Namespace) -> int:
     from mrisr._outputs import output_folder
     from mrisr.methods import device_params
-    from mrisr.report.families import evaluate_families, markdown, summarise, write_families
-
-    from mrisr.report.families import DEFAULT_METHODS
+    from mrisr.report.families import (
+        DEFAULT_METHODS,
+        evaluate_families,
+        markdown,
+        summarise,
+        write_families,
+    )
 
     families = _families(args.family)
     methods = list(args.methods or DEFAULT_METHODS)
