@@ -53,6 +53,10 @@ def main() -> None:
                          "GPU-hours; the rest are CPU-hours of the machine running this script)")
     ap.add_argument("--gpu", default="GPU", help="what the --gpu-runs ran on, for the card")
     ap.add_argument("--no-default", action="store_true", help="not a default for mrisr upscale")
+    ap.add_argument("--scale-range", help="LO,HI: an arbitrary-scale model validated for every scale in between "
+                                          "(--scales then name the scales its card measures)")
+    ap.add_argument("--trained-on", default="gaussian",
+                    help="resampling family of its training LR images, or 'many' for a blind model (default gaussian)")
     args = ap.parse_args()
 
     import torch
@@ -112,11 +116,15 @@ def main() -> None:
     selection = (f"selected on `{args.split}` (highest val PSNR)" if args.checkpoint == "best"
                  else f"the run's final weights, no selection on `{args.split}`")
     rec = f"study/models/{args.stem}"
+    scale_range = [float(v) for v in args.scale_range.split(",")] if args.scale_range else None
+    served = (f"any scale from {scale_range[0]:g} to {scale_range[1]:g}, measured below at "
+              f"{', '.join(f'{s:g}' for s in scales)}" if scale_range else
+              f"scales {', '.join(f'{s:g}' for s in scales)}")
     card = f"""# {args.stem}
 
 {args.description}
 
-Serves methods: {', '.join(f'`{m}`' for m in methods)} (scales {', '.join(f'{s:g}' for s in scales)}).
+Serves methods: {', '.join(f'`{m}`' for m in methods)} ({served}).
 
 | | |
 |---|---|
@@ -154,6 +162,9 @@ derivative work shared under the same terms.
     idx["weights"].append({
         "file": out.name, "sha256": sha256_of(out), "methods": methods, "scales": scales,
         "card": f"{args.stem}.md", "description": args.description, "default": not args.no_default,
+        **({"scale_range": scale_range} if scale_range else {}),
+        **({"trained_on": None if args.trained_on == "many" else args.trained_on}
+           if args.trained_on != "gaussian" else {}),
         "val": val, **info,
     })
     idx_path.write_text(json.dumps(idx, indent=2) + "\n")
@@ -194,6 +205,9 @@ def _pairs_text(data: dict, render: dict | None = None) -> str:
         src = int(data.get("synthetic_from", 1))
         made = f" made from the x{src} images" if src != 1 else ""
         return f"synthetic {pairs} pairs{made} ({kind} operator, all {s * s} sampling phases, {q})"
+    if mode == "on_the_fly" and data.get("prior"):
+        return (f"HR degraded on the fly under the `{data['prior']}` prior (a random scale, contrast change and "
+                "acquisition per image: `mrisr.data.blind`)")
     if mode == "on_the_fly":
         lo, hi = data.get("scale_range", ("?", "?"))
         return f"HR degraded on the fly ({data.get('degradation')}, scales {lo}-{hi})"

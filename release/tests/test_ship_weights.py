@@ -42,3 +42,11 @@ def test_data_line_names_an_aux_source_with_its_own_root(sw, tiny_ixi):
     assert text.endswith("stored 4→2 LR pairs, and every second batch stored x4 LR pairs from `runs/teacher`")
     same = sw._data_text([{"data": stored, "aux": {**teacher, "root": "data"}, "aux_every": 2}], str(tiny_ixi))
     assert same.endswith("every second batch stored x4 LR pairs")  # the main root is not repeated
+
+
+def test_data_line_names_the_blind_prior(sw, tiny_ixi):
+    blind = {"mode": "on_the_fly", "prior": "blind-v1", "holdout": 1}
+    text = sw._data_text([{"data": {"mode": "stored", "pairs": [[2, 1], [4, 1]]}}, {"data": blind}], str(tiny_ixi))
+    assert text.startswith("IXI T2 mid-slices, `train` split (5 images)")
+    assert text.endswith("then HR degraded on the fly under the `blind-v1` prior (a random scale, contrast change "
+                         "and acquisition per image: `mrisr.data.blind`) (stage 2)")
