@@ -67,3 +67,35 @@ def test_calibrate_fits_means_that_classify_their_own_samples():
     cal = calibrate(samples)
     assert set(cal["means"]) == {"gaussian", "kspace"} and np.shape(cal["cov"]) == (2, 2)
     assert all(estimate_degradation(img, 2, calibration={2.0: cal}).family == fam for fam, img in samples)
+
+
+def test_kspace_probability_reads_a_hard_cut_higher_than_a_blur():
+    from mrisr.data import degrade
+    from mrisr.data.inspect import kspace_probability, signal_slices
+    from tests.conftest import textured_phantom
+
+    hrs = [textured_phantom(256, seed=i) for i in range(4)]
+    for s in (2, 4):
+        k = [kspace_probability(degrade(h, s, kind="kspace+quant:8"), s) for h in hrs]
+        g = [kspace_probability(degrade(h, s, kind="gaussian+quant:8,floor"), s) for h in hrs]
+        assert min(k) > max(g) and max(g) < 0.05
+    stack = np.stack([np.zeros((64, 64)), degrade(hrs[0], 4, kind="kspace")])
+    assert len(signal_slices(stack, count=1)) == 1 and signal_slices(stack, count=1)[0].std() > 0
+    assert kspace_probability(np.zeros((8, 8)), 2) == 0.0  # too small to read
+
+
+def test_kspace_to_centres_moves_samples_to_footprint_centres():
+    from mrisr.data.degrade import parse_degradation
+    from mrisr.data.resample import kspace_to_centres
+
+    y, x = np.mgrid[0:96, 0:96]
+    def wave(yy, xx):
+        return 0.5 + 0.2 * np.sin(2 * np.pi * 3 * yy / 96) * np.cos(2 * np.pi * 5 * xx / 96)
+    for s in (2, 3, 4):
+        lr = parse_degradation("kspace")(wave(y, x), (96 // s, 96 // s), clip=False)
+        grid = np.arange(96 // s) * s
+        np.testing.assert_allclose(lr, wave(*np.meshgrid(grid, grid, indexing="ij")), atol=1e-6)  # DFT grid
+        c = grid + (s - 1) / 2
+        np.testing.assert_allclose(kspace_to_centres(lr, (96, 96)), wave(*np.meshgrid(c, c, indexing="ij")),
+                                   atol=1e-6)
+    np.testing.assert_allclose(kspace_to_centres(lr, lr.shape), lr, atol=1e-6)  # scale 1: no shift

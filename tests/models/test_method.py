@@ -161,3 +161,22 @@ def test_shipped_ensembles_are_registered_from_the_index(weights, random_weights
 def test_unknown_method_parameter_is_a_one_line_error(weights):
     with pytest.raises(ValueError, match="takes no parameter 'bogus'"):
         make_method(f"liif:{weights[1]}", scale=2, params={"bogus": 1})
+
+
+def test_acquisition_kspace_renders_the_centred_input(random_weights, monkeypatch):
+    """'kspace' runs the model on the input shifted to footprint centres; 'auto' blends by the probability."""
+    import mrisr.data.inspect as inspect
+    from mrisr.data.resample import kspace_to_centres
+
+    lr = phantom(16, seed=4)
+    plain = make_method(f"liif:{random_weights}", scale=2, params={"intensity": "off"})
+    ks = make_method(f"liif:{random_weights}", scale=2, params={"acquisition": "kspace", "intensity": "off"})
+    a, b = plain(lr, (32, 32)), ks(lr, (32, 32))
+    np.testing.assert_allclose(b, plain(kspace_to_centres(lr, (32, 32)), (32, 32)), atol=1e-6)
+    assert np.abs(a - b).max() > 1e-3
+    auto = make_method(f"liif:{random_weights}", scale=2, params={"acquisition": "auto", "intensity": "off"})
+    for p, expect in ((0.01, a), (0.99, b), (0.25, 0.25 * b + 0.75 * a)):
+        monkeypatch.setattr(inspect, "kspace_probability", lambda x, s, p=p: p)
+        np.testing.assert_allclose(auto(lr, (32, 32)), expect, atol=1e-5)
+    with pytest.raises(ValueError, match="acquisition must be one of resize, kspace, auto"):
+        make_method(f"liif:{random_weights}", scale=2, params={"acquisition": "dft"})

@@ -7,6 +7,12 @@ slice standing in for T1, PD or FLAIR) and an *acquisition* (a full
 spec string read by the one degradation parser, so a draw can be logged, replayed
 with ``mrisr evaluate --degrade`` and documented in a model card.
 
+A k-space truncation samples the image on the DFT grid (LR pixel ``i`` at HR pixel ``i s``),
+every resize at the centre of its footprint (``i s + (s - 1) / 2``). A blind model is trained on
+the second convention only: k-space draws are brought to it by
+:func:`mrisr.data.resample.kspace_to_centres` (a band-limited shift), which the model applies
+again at inference to an input it takes for a k-space truncation.
+
 The distribution of ``blind-v1`` (probabilities per training image):
 
 =================  ==========================================================================
@@ -39,6 +45,11 @@ class Draw:
 
     contrast: str
     acquisition: str
+
+    @property
+    def kspace(self) -> bool:
+        """Whether the acquisition is a k-space truncation (LR samples on the DFT grid, not at footprint centres)."""
+        return self.acquisition.split("+")[0].split(":")[0].strip() == "kspace"
 
 
 def _pick(rng: np.random.Generator, options: dict[str, float]) -> str:

@@ -241,6 +241,36 @@ def kspace_image(x: np.ndarray, out_shape: tuple[int, int], cfg: KspaceConfig) -
     return (np.abs(out) if cfg.pf < 1.0 else out.real).astype(np.float32)
 
 
+def kspace_to_centres(lr: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+    """Resample a k-space-truncated LR image to the pixel centres a resize would give it (band-limited shift).
+
+    :func:`kspace_image` keeps the DFT's grid: LR pixel ``i`` is the band-limited image at HR pixel
+    ``i * s`` (the grids share their first sample). An image resize (area, bicubic, Gaussian + area) puts
+    it at the centre of its footprint, HR position ``i * s + (s - 1) / 2``. This shifts ``lr`` by
+    ``(1 - 1 / s) / 2`` LR pixels per axis (``s`` = output / input size), multiplying its spectrum by a
+    phase ramp: exact for a band-limited image, periodic at the borders (MRI background). A model trained
+    on one convention can then serve inputs of the other.
+
+    Parameters
+    ----------
+    lr : numpy.ndarray
+        (..., h, w) float image.
+    out_shape : tuple of int
+        (H, W) of the HR grid it stands for (``s = H / h`` and ``W / w``).
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., h, w) float32.
+    """
+    x = np.asarray(lr, dtype=np.float64)
+    h, w = x.shape[-2:]
+    dy, dx = ((1 - n / int(big)) / 2 for n, big in ((h, out_shape[0]), (w, out_shape[1])))
+    ky, kx = np.fft.fftfreq(h)[:, None], np.fft.fftfreq(w)[None, :]
+    ramp = np.exp(2j * np.pi * (ky * dy + kx * dx))
+    return np.fft.ifft2(np.fft.fft2(x) * ramp).real.astype(np.float32)
+
+
 def kspace_upsample(lr: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
     """Zero-filled k-space upsampling (sinc interpolation), the inverse of ``kspace``.
 

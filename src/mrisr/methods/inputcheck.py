@@ -66,26 +66,11 @@ class InputMismatchWarning(UserWarning):
     """An input looks unlike the images the chosen method was trained on."""
 
 
-def _slices(lr: np.ndarray, count: int = 5, side: int = _SIDE) -> list[np.ndarray]:
-    """Up to ``count`` slices of a stack with the most signal (a 2-D image: itself), each cropped to its central
-    ``side`` x ``side`` pixels at most (a large image is read on its centre, in bounded memory)."""
-    x = np.asarray(lr)
-    if x.ndim not in (2, 3):
-        raise ValueError(f"expected (H, W) or (N, H, W) images, got shape {x.shape}")
-    h, w = x.shape[-2:]
-    top, left = max((h - side) // 2, 0), max((w - side) // 2, 0)
-    x = x[..., top:top + side, left:left + side].astype(np.float64)
-    if x.ndim == 2:
-        return [x]
-    order = np.argsort(x.reshape(len(x), -1).std(1))[::-1]
-    return [x[i] for i in sorted(order[:count])]
-
-
 def _estimate(lr: np.ndarray, scale: float) -> tuple[str | None, float, float]:
     """The family read from most slices, the median margin of that family over ``'gaussian'``, the median noise."""
-    from mrisr.data.inspect import estimate_degradation
+    from mrisr.data.inspect import estimate_degradation, signal_slices
 
-    ests = [estimate_degradation(s, scale) for s in _slices(lr) if min(s.shape) >= 16]
+    ests = [estimate_degradation(s, scale) for s in signal_slices(lr, side=_SIDE) if min(s.shape) >= 16]
     ests = [e for e in ests if e.family != "unknown"]
     if not ests:
         return None, 0.0, 0.0

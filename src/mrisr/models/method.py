@@ -42,20 +42,34 @@ class LIIFMethod:
     self_ensemble : bool, default False
         Average the outputs for the 8 flips/transposes of the input, each
         mapped back (geometric self-ensemble; 8x the time).
+    acquisition : {'resize', 'kspace', 'auto'}, default 'resize'
+        Where the LR samples sit. ``'resize'``: at the centre of each one's
+        footprint, as an image resize or a Gaussian blur + average puts them
+        (the convention the models are trained in). ``'kspace'``: on the DFT
+        grid of a k-space truncation (a scanner's smaller acquisition matrix;
+        LR pixel ``i`` at HR pixel ``i * s``): the input is shifted to the
+        first convention first (:func:`mrisr.data.resample.kspace_to_centres`).
+        ``'auto'``: the two renderings blended by how likely the input is a
+        hard k-space cut (:func:`mrisr.data.inspect.kspace_probability`; one
+        rendering when that is below 2 % or above 98 %).
     """
 
     def __init__(self, path: str | Path, *, device: str = "cpu", batch_size: int = 4,
                  chunk: int | None = None, name: str | None = None, info: dict | None = None,
-                 self_ensemble: bool = False) -> None:
+                 self_ensemble: bool = False, acquisition: str = "resize") -> None:
         from mrisr.devices import parse_device
         from mrisr.models.checkpoint import load_model
 
+        if acquisition not in ACQUISITIONS:
+            raise ValueError(f"acquisition must be one of {', '.join(ACQUISITIONS)}, got {acquisition!r}")
+        self.acquisition = acquisition
         self.device = parse_device(device)
         self.model, meta = load_model(path, device=self.device)
         self.batch_size, self.chunk = int(batch_size), chunk
         self.self_ensemble = bool(self_ensemble)
         self.name = name or f"liif:{Path(path).name}"
-        self.info: dict[str, Any] = {**meta, **(info or {}), "self_ensemble": self.self_ensemble}
+        self.info: dict[str, Any] = {**meta, **(info or {}), "self_ensemble": self.self_ensemble,
+                                     "acquisition": acquisition}
 
     def _render(self, t, shape: tuple[int, int]):
         """(B, 1, h, w) -> (B, 1, H, W), averaged over the dihedral group when ``self_ensemble``."""
@@ -68,6 +82,24 @@ class LIIFMethod:
         return acc / len(DIHEDRAL)
 
     def __call__(self, lr: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+        if self.acquisition == "resize":
+            return self._guarded(lr, out_shape)
+        from mrisr.data.inspect import kspace_probability
+        from mrisr.data.resample import kspace_to_centres
+
+        p = 1.0
+        if self.acquisition == "auto":
+            p = kspace_probability(lr, out_shape[0] / np.shape(lr)[-2])
+            logger.debug("%s: P(k-space truncation) = %.3f", self.name, p)
+            if p < 0.02:
+                return self._guarded(lr, out_shape)
+        shifted = self._guarded(kspace_to_centres(lr, out_shape), out_shape)
+        if p > 0.98:
+            return shifted
+        return (p * shifted + (1 - p) * self._guarded(lr, out_shape)).astype(np.float32)
+
+    def _guarded(self, lr: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+        """Render, shrinking the batch and chunk after a GPU out-of-memory error."""
         from mrisr.devices import is_out_of_memory
 
         while True:
@@ -110,7 +142,11 @@ class LIIFMethod:
 
 
 #: the options of :class:`LIIFMethod` a method spec may set (``--params``, the command line's ``--device`` ...)
-LIIF_OPTIONS = frozenset({"device", "batch_size", "chunk", "self_ensemble"})
+LIIF_OPTIONS = frozenset({"device", "batch_size", "chunk", "self_ensemble", "acquisition"})
+#: where an LR image's samples may sit (:class:`LIIFMethod`'s ``acquisition``)
+ACQUISITIONS = ("resize", "kspace", "auto")
+#: the ``acquisition`` of a shipped blind model (``trained_on`` None in the index) unless one is given
+BLIND_ACQUISITION = "auto"
 #: the self-supervised through-plane LIIF (:mod:`mrisr.volume.selfsup`): fitted to a volume, so not built by name
 SELFSUP = "liif-selfsup"
 
@@ -131,6 +167,8 @@ def _shipped(method: str):
                 f"(LIIF renders any scale: pass liif:PATH with its {entry.file} to force)"
             )
         card = {"card": entry.card, "sha256": entry.sha256}
+        if entry.trained_on is None:  # a blind model reads the acquisition from the input by default
+            params.setdefault("acquisition", BLIND_ACQUISITION)
         return LIIFMethod(verified_path(entry), name=method, info=card, **params)
 
     return make

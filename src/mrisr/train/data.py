@@ -20,6 +20,7 @@ from mrisr.data.datasets import holdout_names, list_images, lr_folder
 from mrisr.data.degrade import apply_same_grid, parse_degradation, parse_same_grid
 from mrisr.data.dihedral import Dihedral
 from mrisr.data.io import read_image
+from mrisr.data.resample import kspace_to_centres
 from mrisr.train.config import DataConfig
 
 logger = logging.getLogger(__name__)
@@ -170,7 +171,8 @@ class PatchSampler:
         The scale is ``k / g`` (``g`` the prior's grid), so a margin of ``g`` LR pixels is ``k`` whole
         HR pixels; the patch is rounded down so that it is whole HR pixels too. Each image is degraded
         with that margin around the patch, which is then cut away, so a k-space truncation or a blur
-        sees image content, not the crop's edge, around every kept pixel.
+        sees image content, not the crop's edge, around every kept pixel. A k-space draw is shifted to
+        the footprint-centre convention (:func:`mrisr.data.resample.kspace_to_centres`).
         """
         prior = self.prior
         k = int(round(prior.draw_scale(rng) * prior.scale_grid))
@@ -185,6 +187,8 @@ class PatchSampler:
             draw = prior.draw(rng, k / m)
             crop = np.clip(apply_same_grid(hr[y : y + side, x : x + side], parse_same_grid(draw.contrast), rng), 0, 1)
             lr = parse_degradation(draw.acquisition)(crop, (p + 2 * m, p + 2 * m), seed=rng)
+            if draw.kspace:  # to the centre convention of the other families (see mrisr.data.blind)
+                lr = kspace_to_centres(lr, crop.shape)
             out_lr.append(lr[m : m + p, m : m + p])
             out_hr.append(crop[k : k + hp, k : k + hp])
         return np.stack(out_lr).astype(np.float32), np.stack(out_hr).astype(np.float32), k / m

@@ -30,6 +30,7 @@ from threadpoolctl import threadpool_limits
 from mrisr._atomic import atomic_write_text
 from mrisr.config import to_dict
 from mrisr.data.degrade import lr_shape, parse_degradation
+from mrisr.data.resample import kspace_to_centres
 from mrisr.devices import parse_device
 from mrisr.errors import InputError
 from mrisr.metrics import psnr, ssim
@@ -93,7 +94,11 @@ class Validator:
 
     @classmethod
     def _degraded(cls, d) -> Validator:
-        """The val (and held-out) HR images degraded by each of ``val_degradations`` at each ``val_scales``."""
+        """The val (and held-out) HR images degraded by each of ``val_degradations`` at each ``val_scales``.
+
+        A k-space spec's LR images are brought to the footprint-centre convention (as a blind model does
+        with an input it takes for a k-space truncation: :func:`mrisr.data.resample.kspace_to_centres`).
+        """
         hr = load_stack(d.root, d.val_split, 1)[1]
         if d.val_limit:
             hr = hr[: d.val_limit]
@@ -105,6 +110,8 @@ class Validator:
             for spec in d.val_degradations:
                 pipe = parse_degradation(spec)
                 lr = np.stack([pipe(h, lr_shape(h.shape, scale), seed=i) for i, h in enumerate(hr)])
+                if pipe.steps[0].name == "kspace":  # as a blind model sees a k-space input it recognises
+                    lr = kspace_to_centres(lr, hr.shape[1:])
                 sets.append((f"x{scale:g}_{spec}", lr, hr))
         return cls(sets, select="mean")
 

@@ -50,6 +50,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strict", action="store_true",
                    help="an image or volume: stop (exit 2, nothing written) where the input looks unlike the "
                         "method's training images (e.g. k-space truncated for liif-x2); without it, a one-line warning")
+    p.add_argument("--acquisition", choices=("resize", "kspace", "auto"),
+                   help="LIIF: where the LR samples sit: 'resize' (footprint centres, as an image resize), 'kspace' "
+                        "(the DFT grid of a smaller acquisition matrix) or 'auto' (read from the image; the default "
+                        "of liif-blind; the others default to resize)")
     p.add_argument("--self-ensemble", action="store_true",
                    help="LIIF: average over the 8 flips/transposes of the input (8x the time, slightly better)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -72,13 +76,16 @@ def _params(args: argparse.Namespace, spec: str, *, any_scale: bool) -> dict:
     from mrisr.methods import method_info
 
     liif = method_info(spec).family == "liif"
-    if args.self_ensemble and not liif:
-        raise ValueError(f"--self-ensemble applies to LIIF methods only, not {spec!r}")
+    for flag, value in (("--self-ensemble", args.self_ensemble), ("--acquisition", args.acquisition)):
+        if value and not liif:
+            raise ValueError(f"{flag} applies to LIIF methods only, not {spec!r}")
     params: dict = {"intensity": args.intensity}
     if liif:
         params.update(device=args.device, **({"chunk": args.chunk} if args.chunk else {}))
         if args.self_ensemble:
             params["self_ensemble"] = True
+        if args.acquisition:
+            params["acquisition"] = args.acquisition
         if any_scale:
             params["any_scale"] = True  # our default: LIIF renders any scale from the nearest weights
     return params
