@@ -75,7 +75,7 @@ def test_rescaled_series_holds_physical_values(tmp_path):
 
 def test_dicom_folder_through_upscale_volume_file(tmp_path):
     _series(tmp_path / "s")
-    out = upscale_volume_file(tmp_path / "s", tmp_path / "o.nii.gz", scale=2, progress=False)
+    out = upscale_volume_file(tmp_path / "s", tmp_path / "o.nii.gz", scale=2, method="bicubic", progress=False)
     a, b = read_dicom_series(tmp_path / "s"), nib.load(out)
     assert b.shape == (14, 12, 5) and b.get_data_dtype() == np.int16
     np.testing.assert_allclose(apply_affine(b.affine, [-0.5, -0.5, 0]), apply_affine(a.affine, [-0.5, -0.5, 0]),

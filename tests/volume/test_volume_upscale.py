@@ -55,7 +55,7 @@ def _fov(affine, shape):
 @pytest.mark.parametrize("affine", [OBLIQUE, FLIPPED, np.diag([1.0, 2.0, 3.0, 1.0])])
 def test_field_of_view_is_kept(axis, affine):
     img = _image(_phantom(), affine)
-    out = upscale_volume(img, scale=2, axis=axis, progress=False)
+    out = upscale_volume(img, scale=2, axis=axis, method="bicubic", progress=False)
     expected = [n if a == axis else 2 * n for a, n in enumerate(img.shape)]
     assert out.shape == tuple(expected)
     for aff in (out.affine, out.get_qform(), out.get_sform()):
@@ -65,7 +65,7 @@ def test_field_of_view_is_kept(axis, affine):
 @pytest.mark.parametrize("kwargs", [{"scale": 2.5}, {"size": (37, 50)}, {"scale": 3}])
 def test_voxel_size_divided_by_effective_scale(kwargs):
     img = _image(_phantom(), OBLIQUE)
-    out = upscale_volume(img, axis=2, progress=False, **kwargs)
+    out = upscale_volume(img, axis=2, method="bicubic", progress=False, **kwargs)
     ratio = np.array(out.shape) / np.array(img.shape)
     assert ratio[2] == 1 and ratio[0] > 1 and ratio[1] > 1
     np.testing.assert_allclose(voxel_sizes(out.affine), voxel_sizes(img.affine) / ratio, rtol=1e-5)
@@ -106,9 +106,9 @@ def test_dtype_and_intensity_range_kept(dtype):
 
 def test_float32_output_on_request():
     data = _phantom(dtype=np.int16)
-    out = upscale_volume(_image(data), scale=2, dtype="float32", progress=False)
+    out = upscale_volume(_image(data), scale=2, dtype="float32", method="bicubic", progress=False)
     assert np.asanyarray(out.dataobj).dtype == np.float32 and out.get_data_dtype() == np.float32
-    rounded = upscale_volume(_image(data), scale=2, progress=False)
+    rounded = upscale_volume(_image(data), scale=2, method="bicubic", progress=False)
     diff = np.asanyarray(out.dataobj) - np.asanyarray(rounded.dataobj)
     assert 0 < np.abs(diff).max() <= 0.5 + 1e-4  # same values, just not rounded
 
@@ -134,7 +134,7 @@ def test_method_sees_unit_range_batches_and_batching_is_invisible():
 def test_header_codes_units_and_description_survive_a_file_round_trip(tmp_path, qcode, scode):
     src, dst = tmp_path / "in.nii.gz", tmp_path / "out.nii.gz"
     nib.save(_image(_phantom(), OBLIQUE, qcode=qcode, scode=scode), src)
-    upscale_volume_file(src, dst, scale=2, axis=1, progress=False)
+    upscale_volume_file(src, dst, scale=2, axis=1, method="bicubic", progress=False)
     a, b = nib.load(src), nib.load(dst)
     assert int(b.header["qform_code"]) == qcode and int(b.header["sform_code"]) == scode
     assert b.header.get_xyzt_units() == ("mm", "sec")
@@ -176,14 +176,14 @@ def test_scl_slope_and_inter_written_exactly(tmp_path):
 
 def test_nifti2_stays_nifti2_and_int_size_works():
     img = nib.Nifti2Image(_phantom(), OBLIQUE)
-    out = upscale_volume(img, size=48, axis=0, progress=False)
+    out = upscale_volume(img, size=48, axis=0, method="bicubic", progress=False)
     assert isinstance(out, nib.Nifti2Image) and out.shape == (20, 48, 48)
     np.testing.assert_allclose(_fov(out.affine, out.shape), _fov(img.affine, img.shape), atol=1e-4)
 
 
 def test_trailing_singleton_dimension_is_accepted():
     data = _phantom()[..., None]
-    out = upscale_volume(nib.Nifti1Image(data, OBLIQUE), scale=2, progress=False)
+    out = upscale_volume(nib.Nifti1Image(data, OBLIQUE), scale=2, method="bicubic", progress=False)
     assert out.shape == (40, 48, 10)
 
 
@@ -196,7 +196,7 @@ def test_trailing_singleton_dimension_is_accepted():
 )
 def test_wrong_dimensionality_is_an_input_error(data, match):
     with pytest.raises(InputError, match=match):
-        upscale_volume(nib.Nifti1Image(data, np.eye(4)), scale=2, progress=False)
+        upscale_volume(nib.Nifti1Image(data, np.eye(4)), scale=2, method="bicubic", progress=False)
 
 
 def test_nan_voxels_are_an_input_error():
@@ -204,7 +204,7 @@ def test_nan_voxels_are_an_input_error():
     data[3, 4, 5] = np.nan
     data[1, 1, 1] = np.inf
     with pytest.raises(InputError, match="2 NaN/Inf"):
-        upscale_volume(nib.Nifti1Image(data, np.eye(4)), scale=2, progress=False)
+        upscale_volume(nib.Nifti1Image(data, np.eye(4)), scale=2, method="bicubic", progress=False)
 
 
 def _save(tmp_path, data, name="vol.nii.gz"):
@@ -216,24 +216,24 @@ def _save(tmp_path, data, name="vol.nii.gz"):
 def test_file_errors_name_the_file_and_leave_nothing(tmp_path):
     four_d = _save(tmp_path, np.ones((6, 7, 5, 3), np.float32), "fmri.nii.gz")
     with pytest.raises(InputError, match=r"fmri\.nii\.gz: expected a 3-D volume, got 4-D"):
-        upscale_volume_file(four_d, tmp_path / "o.nii.gz", scale=2, progress=False)
+        upscale_volume_file(four_d, tmp_path / "o.nii.gz", scale=2, method="bicubic", progress=False)
     nan = np.ones((6, 7, 5), np.float32)
     nan[0, 0, 0] = np.nan
     with pytest.raises(InputError, match=r"nan\.nii\.gz: .*NaN/Inf"):
-        upscale_volume_file(_save(tmp_path, nan, "nan.nii.gz"), tmp_path / "o.nii.gz", scale=2, progress=False)
+        upscale_volume_file(_save(tmp_path, nan, "nan.nii.gz"), tmp_path / "o.nii.gz", scale=2, method="bicubic", progress=False)
     broken = tmp_path / "broken.nii.gz"
     broken.write_bytes(b"this is not a nifti file at all" * 20)
     with pytest.raises(InputError, match=r"broken\.nii\.gz: cannot read"):
-        upscale_volume_file(broken, tmp_path / "o.nii.gz", scale=2, progress=False)
+        upscale_volume_file(broken, tmp_path / "o.nii.gz", scale=2, method="bicubic", progress=False)
     with pytest.raises(InputError, match="not found"):
-        upscale_volume_file(tmp_path / "missing.nii", tmp_path / "o.nii.gz", scale=2, progress=False)
+        upscale_volume_file(tmp_path / "missing.nii", tmp_path / "o.nii.gz", scale=2, method="bicubic", progress=False)
     png = tmp_path / "slice.png"
     png.write_bytes(b"x")
     with pytest.raises(InputError, match="expected a .nii/.nii.gz file or a DICOM"):
-        upscale_volume_file(png, tmp_path / "o.nii.gz", scale=2, progress=False)
+        upscale_volume_file(png, tmp_path / "o.nii.gz", scale=2, method="bicubic", progress=False)
     ok = _save(tmp_path, _phantom())
     with pytest.raises(InputError, match="output must end in .nii"):
-        upscale_volume_file(ok, tmp_path / "o.png", scale=2, progress=False)
+        upscale_volume_file(ok, tmp_path / "o.png", scale=2, method="bicubic", progress=False)
     assert not (tmp_path / "o.nii.gz").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
@@ -277,3 +277,15 @@ def test_package_level_lazy_export():
     import mrisr
 
     assert mrisr.upscale_volume is upscale_volume
+
+
+def test_default_method_is_mrisrs_default_for_the_scale(monkeypatch):
+    """No method: the same choice as mrisr upscale without --method (mrisr.methods.default_method)."""
+    import mrisr.methods as methods
+
+    asked = []
+    monkeypatch.setattr(methods, "default_method", lambda s: asked.append(s) or "nearest")
+    data = _phantom()
+    out = upscale_volume(_image(data), scale=2, progress=False)
+    assert asked == [2.0]
+    np.testing.assert_array_equal(np.asarray(out.dataobj), np.repeat(np.repeat(data, 2, 0), 2, 1))

@@ -122,6 +122,10 @@ def _upscale(img, *, scale, size, axis, method, params, batch_size, dtype, progr
     check_batch_size(batch_size)
     store = storage_for(src, dtype)
     identity = shape == src.raw.shape
+    if method is None:
+        from mrisr.methods import default_method
+
+        method = default_method(eff)
     fn = build_method(method, eff, params, identity)
     logger.info(
         "%s: %s -> %s along axis %d (x%.4g, %s)",
@@ -137,7 +141,7 @@ def upscale_volume(
     scale: float | None = None,
     size: int | Sequence[int] | None = None,
     axis: int = 2,
-    method: str | Any = "bicubic",
+    method: str | Any | None = None,
     params: dict | None = None,
     batch_size: int = 16,
     dtype: str = "input",
@@ -157,9 +161,11 @@ def upscale_volume(
         their original order).
     axis : {0, 1, 2}, default 2
         Slice axis; it keeps its size, the other two are upscaled.
-    method : str or callable, default 'bicubic'
+    method : str or callable, optional
         A method spec for :func:`mrisr.methods.make_method` (``'bicubic'``,
-        ``'elrtv'``, ``'liif:CKPT'``...) or a ready method object.
+        ``'elrtv'``, ``'liif:CKPT'``...) or a ready method object; default
+        mrisr's default at this scale (:func:`mrisr.methods.default_method`),
+        as ``mrisr upscale`` without ``--method``.
     params : dict, optional
         Extra factory options for the method.
     batch_size : int, default 16
@@ -187,7 +193,7 @@ def upscale_volume(
     --------
     >>> import nibabel as nib, numpy as np
     >>> vol = nib.Nifti1Image(np.random.rand(8, 8, 3).astype(np.float32), np.eye(4))
-    >>> upscale_volume(vol, scale=2, progress=False).shape
+    >>> upscale_volume(vol, scale=2, method="bicubic", progress=False).shape
     (16, 16, 3)
     """
     src, data, store = _upscale(
@@ -204,7 +210,7 @@ def upscale_volume_file(
     scale: float | None = None,
     size: int | Sequence[int] | None = None,
     axis: int = 2,
-    method: str = "bicubic",
+    method: str | None = None,
     params: dict | None = None,
     batch_size: int = 16,
     dtype: str = "input",
