@@ -160,7 +160,9 @@ derivative work shared under the same terms.
     idx = json.loads(idx_path.read_text()) if idx_path.exists() else {"weights": []}
     idx["weights"] = [e for e in idx["weights"] if e["file"] != out.name]
     idx["weights"].append({
-        "file": out.name, "sha256": sha256_of(out), "methods": methods, "scales": scales,
+        "file": out.name, "sha256": sha256_of(out), "methods": methods,
+        # one per method name; an arbitrary-scale model's names take their intensity reference at the first
+        "scales": [scales[0]] * len(methods) if scale_range else scales,
         "card": f"{args.stem}.md", "description": args.description, "default": not args.no_default,
         **({"scale_range": scale_range} if scale_range else {}),
         **({"trained_on": None if args.trained_on == "many" else args.trained_on}
