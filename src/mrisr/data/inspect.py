@@ -49,8 +49,9 @@ CALIBRATION: dict[float, dict] = {
 }
 
 #: scale -> (a, b) of ``P(hard k-space cut) = 1 / (1 + exp(-(a m + b)))``, ``m`` the :func:`kspace_margin`;
-#: written by study/scripts/calibrate_kspace.py (IXI train under the blind-v1 prior)
-KSPACE_LOGIT: dict[float, tuple[float, float]] = {2.0: (0.2282, -1.3516), 4.0: (0.6909, -1.0906)}
+#: from study/scripts/calibrate_kspace.py (IXI train under the blind-v1 prior), at even prior odds: the
+#: fitted intercept plus log(other / k-space draws), as if a hard k-space cut and a resize were equally common
+KSPACE_LOGIT: dict[float, tuple[float, float]] = {2.0: (0.2282, 1.0740), 4.0: (0.6909, 1.4576)}
 
 _BANDS = ((0.10, 0.20), (0.30, 0.38), (0.44, 0.501))
 _DARK = 0.1           # background: 2x2 cells darker than this on average

@@ -16,7 +16,7 @@ NAME = "families"
 HELP = "table every method under every degradation family (k-space, resizes, blurs, noise) with 95% CIs"
 DESCRIPTION = (
     "Degrade the HR images of DATA/SPLIT by each family (default: the study's pipeline, bicubic resize, "
-    "k-space truncation with and without Rician noise, a wider Gaussian, the study's blur with Rician noise), "
+    "k-space truncation with and without Rician noise, a wider Gaussian, a Gaussian with Rician noise), "
     "run every method and write OUT/families.md (mean PSNR with 95% bootstrap CIs, best in bold, each "
     "method's worst image against bicubic), OUT/per_image.csv and OUT/summary.json."
 )
@@ -33,6 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--family", action="append", metavar="LABEL=SPEC", default=[],
                    help="a family of one's own (repeatable; replaces the defaults), e.g. 'hann k-space=kspace:"
                         "window=hann+quant:8'; grammar: mrisr evaluate --help")
+    p.add_argument("--params", help="YAML file of method parameters (as for 'mrisr evaluate'), e.g. "
+                                    "'acquisition: kspace' for the LIIF methods")
     p.add_argument("--holdout", type=nonnegative_int, default=0,
                    help="also the N images a training config holds out of DATA/train (liif-blind: 10)")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="image i is degraded with seed [SEED, i]")
@@ -57,6 +59,7 @@ def _families(items: list[str]) -> dict[str, str] | None:
 
 def run(args: argparse.Namespace) -> int:
     from mrisr._outputs import output_folder
+    from mrisr.cli.commands.evaluate import load_params
     from mrisr.methods import device_params
     from mrisr.report.families import (
         DEFAULT_METHODS,
@@ -68,10 +71,11 @@ def run(args: argparse.Namespace) -> int:
 
     families = _families(args.family)
     methods = list(args.methods or DEFAULT_METHODS)
+    given = load_params(args.params, methods)
     with output_folder(args.out):
         result = evaluate_families(
             args.data, args.split, list(args.scales), methods, families=families, holdout=args.holdout,
-            seed=args.seed, limit=args.limit, params={m: device_params(m, args.device) for m in methods},
+            seed=args.seed, limit=args.limit, params={m: {**device_params(m, args.device), **given.get(m, {})} for m in methods},
             progress=not args.no_progress,
         )
         paths = write_families(result, args.out, resamples=args.resamples)
