@@ -4,9 +4,10 @@ Draws acquisitions from the blind-v1 prior on IXI *train* images (every 3rd, 4 d
 reads each LR image's k-space margin (:func:`mrisr.data.inspect.kspace_margin`) and fits a one-feature
 logistic regression (Newton's method) of "a k-space truncation with no window and no partial Fourier"
 against "not a k-space truncation" (windowed k-space looks like a blur and is left out of the fit), and
-prints its slope with the intercept moved to even prior odds (plain k-space truncations are rare under
-blind-v1; mrisr does not assume they are rare in users' data). Of the fitted and the even-odds intercepts,
-even odds was chosen on the 16 images of ``mrisr families --holdout 10`` (docs/blind.md).
+prints its slope and intercept, and the intercept at even prior odds (plain k-space truncations are rare
+under blind-v1). KSPACE_LOGIT holds the fitted intercept + 0.5: stepping towards even odds by 0.5 on the
+16 images of ``mrisr families --holdout 10`` raised the k-space rows, and + 0.5 was the last step that
+kept liif-blind within 0.5 dB of bicubic on every image of every family (docs/blind.md).
 
     python study/scripts/calibrate_kspace.py --data ../shared/data/ixi-t2-midslices
 """
@@ -57,8 +58,8 @@ def main() -> None:
         x, y = np.clip(np.array(x), -30, 30), np.array(y)
         a, b = fit_logistic(x, y)
         p = 1 / (1 + np.exp(-(a * x + b)))
-        even = b + np.log((1 - y).sum() / y.sum())  # the intercept at even prior odds (what KSPACE_LOGIT holds)
-        print(f"{scale:.1f}: ({a:.4f}, {even:.4f}),  # fitted intercept {b:.4f}; "
+        even = b + np.log((1 - y).sum() / y.sum())  # the intercept at even prior odds
+        print(f"{scale:.1f}: ({a:.4f}, {b:.4f}),  # at even odds {even:.4f}; "
               f"{int(y.sum())} k-space / {int((1 - y).sum())} other; "
               f"mean p: k-space {p[y == 1].mean():.2f}, other {p[y == 0].mean():.3f}; "
               f"p > 0.5: k-space {np.mean(p[y == 1] > 0.5):.2f}, other {np.mean(p[y == 0] > 0.5):.3f}")
