@@ -57,7 +57,8 @@ def test_the_records_say_what_each_method_takes():
     assert METHODS.get("liif").needs_arg and "device" in METHODS.get("liif").params
     for entry in index():
         for m, s in zip(entry.methods, entry.scales, strict=True):
-            assert METHODS.get(m).scales == (s,) and METHODS.get(m).intensity_reference is not None
+            assert METHODS.get(m).scales == (entry.scale_range or (s,)) and METHODS.get(m).intensity_reference is not None
+            assert METHODS.get(m).trained_on == entry.trained_on
     for ens in ensembles():
         assert METHODS.get(ens.method).members == tuple(ens.members)
         assert METHODS.get(ens.method).scales == (ens.scale,)
