@@ -51,3 +51,10 @@ def test_bad_prior_is_refused(bad):
 def test_unknown_prior_names_the_closest():
     with pytest.raises(ValueError, match="did you mean 'blind-v1'"):
         PRIORS.get("blind-v2")
+
+
+def test_a_draw_knows_a_kspace_acquisition_wherever_its_resampling_step_is():
+    from mrisr.data.blind import Draw
+
+    assert Draw("", "kspace:window=hann+rician:0.01+quant:8").kspace
+    assert Draw("", "gain:1.1+kspace").kspace and not Draw("", "gaussian:2+quant:8").kspace

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mrisr.data.degrade import parse_degradation
 from mrisr.registry import Registry
 
 
@@ -49,7 +50,7 @@ class Draw:
     @property
     def kspace(self) -> bool:
         """Whether the acquisition is a k-space truncation (LR samples on the DFT grid, not at footprint centres)."""
-        return self.acquisition.split("+")[0].split(":")[0].strip() == "kspace"
+        return parse_degradation(self.acquisition).resampling.name == "kspace"
 
 
 def _pick(rng: np.random.Generator, options: dict[str, float]) -> str:

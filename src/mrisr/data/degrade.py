@@ -177,6 +177,11 @@ class Pipeline:
         return "+".join(str(s) for s in self.steps)
 
     @property
+    def resampling(self) -> Step:
+        """The pipeline's one resampling step (``kspace``, ``gaussian``, ...)."""
+        return next(s for s in self.steps if s.family.resamples)
+
+    @property
     def random(self) -> bool:
         """Whether the output depends on the seed."""
         return any(s.family.random for s in self.steps)

@@ -110,7 +110,7 @@ class Validator:
             for spec in d.val_degradations:
                 pipe = parse_degradation(spec)
                 lr = np.stack([pipe(h, lr_shape(h.shape, scale), seed=i) for i, h in enumerate(hr)])
-                if pipe.steps[0].name == "kspace":  # as a blind model sees a k-space input it recognises
+                if pipe.resampling.name == "kspace":  # as a blind model sees a k-space input it recognises
                     lr = kspace_to_centres(lr, hr.shape[1:])
                 sets.append((f"x{scale:g}_{spec}", lr, hr))
         return cls(sets, select="mean")
