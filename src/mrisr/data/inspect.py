@@ -31,7 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["CALIBRATION", "FAMILIES", "KSPACE_LOGIT", "DegradationEstimate", "calibrate", "estimate_degradation",
-           "image_features", "kspace_margin", "kspace_probability", "noise_level", "signal_slices"]
+           "image_features", "kspace_margin", "kspace_probability", "noise_level", "signal_slices",
+           "slice_estimates"]
 
 #: the resampling families the estimate tells apart
 FAMILIES = ("gaussian", "bicubic", "area", "kspace")
@@ -160,6 +161,11 @@ def signal_slices(lr: np.ndarray, count: int = 5, side: int = 512) -> list[np.nd
     return [x[i] for i in sorted(order[:count])]
 
 
+def slice_estimates(lr: np.ndarray, scale: float) -> list[DegradationEstimate]:
+    """:func:`estimate_degradation` of each of the :func:`signal_slices` of ``lr`` large enough to read (16 px)."""
+    return [estimate_degradation(s, scale) for s in signal_slices(lr) if min(s.shape) >= 16]
+
+
 def kspace_probability(lr: np.ndarray, scale: float) -> float:
     """How likely an LR image (or the slices of a stack) is a hard k-space truncation rather than a resize.
 
@@ -168,7 +174,7 @@ def kspace_probability(lr: np.ndarray, scale: float) -> float:
     window looks like a blur and reads low; a sharp (Lanczos) resize can read high: the two differ
     mainly in where the samples sit, which no image shows by itself.
     """
-    margins = [kspace_margin(estimate_degradation(s, scale)) for s in signal_slices(lr) if min(s.shape) >= 16]
+    margins = [kspace_margin(e) for e in slice_estimates(lr, scale)]
     if not margins:
         return 0.0
     a, b = _calibration_for(scale, KSPACE_LOGIT)

@@ -26,7 +26,6 @@ MARGIN = {2: 9.0, 4: 6.0}
 #: noise sigma (images in [0, 1]) from which a Gaussian-blurred input counts as noisy (measured: 0.02 costs
 #: liif-x2 4.0 dB against bicubic; the stored IXI pairs read 0)
 NOISY = 0.015
-_SIDE = 512  # larger images are read on their central 512 x 512 pixels
 
 
 @dataclass(frozen=True)
@@ -68,10 +67,9 @@ class InputMismatchWarning(UserWarning):
 
 def _estimate(lr: np.ndarray, scale: float) -> tuple[str | None, float, float]:
     """The family read from most slices, the median margin of that family over ``'gaussian'``, the median noise."""
-    from mrisr.data.inspect import estimate_degradation, signal_slices
+    from mrisr.data.inspect import slice_estimates
 
-    ests = [estimate_degradation(s, scale) for s in signal_slices(lr, side=_SIDE) if min(s.shape) >= 16]
-    ests = [e for e in ests if e.family != "unknown"]
+    ests = [e for e in slice_estimates(lr, scale) if e.family != "unknown"]
     if not ests:
         return None, 0.0, 0.0
     fams = [e.family for e in ests]

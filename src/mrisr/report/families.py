@@ -114,11 +114,10 @@ def evaluate_families(
                                 "seed": seed, "methods": list(methods), "families": {}, "skipped": {}})
     for scale in scales:
         built, skipped = build_methods(methods, scale, params=params)
-        fams = families or default_families(scale)
-        result.meta["families"][f"{scale:g}"] = {k: str(parse_degradation(v)) for k, v in fams.items()}
+        fams = {k: str(parse_degradation(v)) for k, v in (families or default_families(scale)).items()}
+        result.meta["families"][f"{scale:g}"] = fams
         result.meta["skipped"][f"{scale:g}"] = skipped
-        for label, spec in fams.items():
-            canon = str(parse_degradation(spec))
+        for label, canon in fams.items():
             res = evaluate_images(degraded_images(pairs, scale, canon, seed=seed), built, total=len(pairs),
                                   progress=progress)
             result.rows += [{"scale": scale, "family": label, "spec": canon, **r} for r in res.rows]
