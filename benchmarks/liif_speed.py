@@ -6,7 +6,7 @@ input, 3x3 feature unfolding materialised for every query, each of the 4 local
 ensemble members decoded by its own pass of the full MLP, queries in batches of
 30,000 as its test script does. mrisr: 1 channel, the MLP's first layer folded
 into a 3x3 convolution evaluated once per latent pixel, the 4 ensemble members
-batched, contiguous layouts. Same EDSR-baseline encoder (16 blocks, 64
+batched, the encoder in channels-last layout on a CPU (``prefer_layout``). Same EDSR-baseline encoder (16 blocks, 64
 features) and a 4 x 128 MLP in both.
 
 Each case runs in a fresh subprocess so its peak RSS is its own. Usage::
@@ -33,7 +33,7 @@ def run_case(kind: str, n_in: int, n_out: int, repeats: int, threads: int) -> di
 
     from mrisr.models import make_model
     from mrisr.models.coords import make_cell, make_coord
-    from mrisr.models.liif import MLP
+    from mrisr.models.liif import MLP, prefer_layout
     from mrisr.models.reference import plain_liif_decode
 
     torch.set_num_threads(threads)
@@ -41,7 +41,7 @@ def run_case(kind: str, n_in: int, n_out: int, repeats: int, threads: int) -> di
     times = []
     with torch.inference_mode():
         if kind == "mrisr":
-            model = make_model({"name": "liif", "args": {"mlp_hidden": [128] * 4}}).eval()
+            model = prefer_layout(make_model({"name": "liif", "args": {"mlp_hidden": [128] * 4}}).eval(), "cpu")
             x = torch.rand(1, 1, n_in, n_in)
             for _ in range(repeats):
                 t0 = time.perf_counter()

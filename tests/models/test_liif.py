@@ -36,7 +36,7 @@ def naive_liif(model, lr, coord, cell):
     return plain_liif_decode(model.imnet, feat, coord, cell, bsize=97) * 0.5 + model.base(lr, coord)
 
 
-@pytest.mark.parametrize("out_shape", [(24, 40), (31, 17)])
+@pytest.mark.parametrize("out_shape", [(24, 40), (31, 17), (48, 10), (12, 30)])
 def test_fast_decoder_equals_plain_formulation(out_shape):
     model = tiny(residual=True)
     torch.nn.init.normal_(model.imnet.layers[-1].weight, std=0.1)  # leave the zero init
@@ -47,6 +47,36 @@ def test_fast_decoder_equals_plain_formulation(out_shape):
         fast = model(lr, coord, cell)
         slow = naive_liif(model, lr, coord, cell)
     assert torch.allclose(fast, slow, atol=1e-5)
+
+
+def test_zero_weight_ensemble_members_are_skipped_exactly(monkeypatch):
+    # a through-plane plane: rows upscaled 4x, columns not; every query sits on a latent column, so two
+    # of its four neighbours weigh nothing and only the other two are decoded: same values and gradients
+    import mrisr.models.liif as liif
+
+    model = tiny(residual=True).train()
+    torch.nn.init.normal_(model.imnet.layers[-1].weight, std=0.1)
+    lr = torch.rand(2, 1, 6, 9)
+    coord = make_coord((24, 9)).expand(2, -1, -1)
+    cell = make_cell((24, 9), coord.shape[1]).expand(2, -1, -1)
+    rows = []
+    model.imnet.layers[2].register_forward_hook(lambda m, i, o: rows.append(i[0].shape[0]))
+
+    def run():
+        model.zero_grad()
+        out = model(lr, coord, cell)
+        out.square().sum().backward()
+        return out.detach(), [p.grad.clone() for p in model.parameters()]
+
+    skipped, g_skipped = run()
+    monkeypatch.setattr(liif, "SKIP_WEIGHT", -1.0)  # decode every member
+    dense, g_dense = run()
+    # (members x batch x queries) decoded: in the last column the right neighbour is clamped onto the
+    # column itself, so all four members count there
+    assert rows == [2 * 2 * 24 * 9 + 2 * 2 * 24, 4 * 2 * 24 * 9]
+    assert torch.allclose(skipped, dense, atol=1e-6)
+    for a, b in zip(g_skipped, g_dense, strict=True):
+        assert torch.allclose(a, b, atol=1e-5, rtol=1e-4)
 
 
 def test_residual_model_starts_at_bicubic():

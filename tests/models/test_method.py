@@ -37,6 +37,21 @@ def test_method_handles_single_images_and_batches(weights):
     assert 0 <= out.min() and out.max() <= 1
 
 
+def test_on_a_cpu_the_encoder_runs_channels_last_with_the_same_values(weights):
+    from mrisr.models.checkpoint import load_model
+
+    m = make_method(f"liif:{weights[1]}", scale=2)
+    conv = m.model.encoder.body[0].body[0].weight  # 8 -> 8 channels (a 1-channel one is both layouts)
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    plain, _ = load_model(weights[1])
+    torch.nn.init.normal_(plain.imnet.layers[-1].weight, std=0.1)  # a non-zero residual, in both
+    with torch.no_grad():
+        m.model.imnet.layers[-1].weight.copy_(plain.imnet.layers[-1].weight)
+        lr = torch.from_numpy(phantom(16, seed=1))[None, None]
+        ref = plain.upscale(lr, (32, 32))
+    np.testing.assert_allclose(m(lr[0, 0].numpy(), (32, 32)), ref.clamp(0, 1)[0, 0].numpy(), atol=1e-5)
+
+
 def test_untrained_residual_model_equals_bicubic_in_evaluate(weights, tmp_path):
     root = make_study_dataset(tmp_path / "d", n=3, size=32, scales=(2,))
     res = evaluate_split(root, "val", 2, ["bicubic", f"liif:{weights[0]}"], progress=False)

@@ -59,12 +59,14 @@ class LIIFMethod:
                  self_ensemble: bool = False, acquisition: str = "resize") -> None:
         from mrisr.devices import parse_device
         from mrisr.models.checkpoint import load_model
+        from mrisr.models.liif import prefer_layout
 
         if acquisition not in ACQUISITIONS:
             raise ValueError(f"acquisition must be one of {', '.join(ACQUISITIONS)}, got {acquisition!r}")
         self.acquisition = acquisition
         self.device = parse_device(device)
         self.model, meta = load_model(path, device=self.device)
+        prefer_layout(self.model, self.device)
         self.batch_size, self.chunk = int(batch_size), chunk
         self.self_ensemble = bool(self_ensemble)
         self.name = name or f"liif:{Path(path).name}"
