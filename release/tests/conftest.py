@@ -17,3 +17,9 @@ RELEASE = Path(__file__).resolve().parents[1]
 def sw() -> ModuleType:
     """``release/ship_weights.py``."""
     return load_script(RELEASE / "ship_weights.py")
+
+
+@pytest.fixture(scope="module")
+def ss() -> ModuleType:
+    """``release/ship_slices.py``."""
+    return load_script(RELEASE / "ship_slices.py")

@@ -74,7 +74,7 @@ def test_config_is_validated_and_unknown_options_are_named():
 def test_zero_steps_is_the_starting_model_without_the_intensity_guard():
     _, lr = _phantom()
     img = nib.Nifti1Image(lr.astype(np.float32), np.diag([1.0, 1.0, 2.0, 1.0]))
-    base = upscale_through_plane(img, factor=2, method="liif-x2", params={"intensity": "off"}, progress=False)
+    base = upscale_through_plane(img, factor=2, method="liif-slices", params={"intensity": "off"}, progress=False)
     fitted = upscale_through_plane(img, factor=2, method="liif-selfsup", params={"steps": 0}, progress=False)
     np.testing.assert_array_equal(fitted.get_fdata(), base.get_fdata())
 
@@ -147,3 +147,33 @@ def test_the_base_is_any_one_liif_model():
         with pytest.raises(ValueError, match="base must be one LIIF model"):
             upscale_through_plane(img, factor=2, method="liif-selfsup", params={"steps": 0, "base": bad},
                                   progress=False)
+
+
+def test_every_holdout_th_slice_validates():
+    from mrisr.volume.selfsup import split_slices
+
+    train, val = split_slices(30, 10)
+    assert val.tolist() == [5, 15, 25] and len(train) == 27 and not set(train) & set(val)
+    assert split_slices(12, 10)[1].size == 0  # too few slices: no validation, no early stop
+    assert split_slices(30, 0)[1].size == 0
+    with pytest.raises(ValueError, match="holdout must be 0"):
+        SelfSupConfig(holdout=1)
+
+
+def test_fine_tuning_stops_when_validation_stalls_and_keeps_the_best_weights():
+    from mrisr.volume.selfsup import fit_through_plane_model
+
+    hr, _ = _phantom()
+    unit = hr / hr.max()
+    opts = {**FAST, "steps": 60, "check_every": 5, "patience": 2, "holdout": 3}
+    # a learning rate too small to change anything: no validation improves, so it stops after 2 checks
+    still = fit_through_plane_model(unit, 2, 2.0, params={**opts, "lr": 1e-12}, progress=False).info["selfsup"]
+    assert still["stopped_at"] == 10 and still["best_step"] in (0, 5, 10)  # (rounding may tip the best)
+    assert still["val_best"] == pytest.approx(still["val_first"], rel=1e-6)
+    # from an in-plane model (far from this task) a real run improves on the held-out slices; the kept
+    # step is the best validated one
+    run = fit_through_plane_model(unit, 2, 2.0, params={**opts, "base": "liif-x2", "lr": 1e-3, "patience": 60},
+                                  progress=False)
+    rec = run.info["selfsup"]
+    assert rec["stopped_at"] == 60 and rec["best_step"] % 5 == 0 and rec["best_step"] > 0
+    assert rec["val_best"] < rec["val_first"]

@@ -11,6 +11,7 @@ from mrisr.classical.operators import profile_matrix
 from mrisr.errors import InputError
 from mrisr.methods import make_method
 from mrisr.volume import fov_points, slice_plan, upscale_through_plane, upscale_through_plane_file
+from mrisr.volume.through_plane import CROP_MARGIN, foreground_span
 
 OBLIQUE = from_matvec(
     np.array([[0.8, -0.3, 0.9], [0.3, 0.85, -0.6], [-0.1, 0.2, 3.9]]) @ np.diag([1.0, 1.0, 1.0]), [5.0, -7.0, 12.0]
@@ -156,3 +157,44 @@ def test_plain_elrtv_uses_the_through_plane_preset_of_the_nearer_factor(factor, 
     assert _method_spec("elrtv:my.yaml", None, "box", 1.0, factor)[:2] == ("elrtv:my.yaml", factor)
     assert _method_spec("elrtv", {"operator": "gaussian"}, "box", 1.0, factor)[2]["operator"] == "gaussian"
     assert _method_spec("bicubic", None, "box", 1.0, factor) == ("bicubic", factor, None)
+
+
+def _masked_phantom():
+    """A skull-stripped-like volume: structure in a block, exactly zero around it; 4 mm slices along axis 2."""
+    rng = np.random.default_rng(5)
+    data = np.zeros((40, 44, 6), np.float32)
+    data[12:20, 15:31] = 0.2 + 0.8 * rng.random((8, 16, 6))
+    return data
+
+
+def test_the_foreground_span_is_the_anatomy_plus_a_margin():
+    data = _masked_phantom()
+    m = CROP_MARGIN
+    planes = np.moveaxis(data, 0, 0)[10:26]  # planes along axis 0: (16, 44, 6)
+    assert foreground_span(planes, 0.0) == slice(15 - m, 31 + m)
+    assert foreground_span(planes, 0.0, margin=20) == slice(0, 44)  # clipped to the plane
+    assert foreground_span(planes[:1], 0.0) is None  # plane 10: background only
+    noisy = planes + 0.01
+    noisy[:, 0, 0] = 0.005  # no constant background: every column
+    assert foreground_span(noisy, 0.005, margin=0) == slice(0, 44)
+
+
+def test_cropping_renders_only_the_anatomy_and_leaves_interpolation_unchanged():
+    data = _masked_phantom()
+    seen = []
+    bicubic = make_method("bicubic", scale=4)
+
+    def spy(lr, out_shape):
+        seen.append((lr.shape, tuple(out_shape)))
+        return bicubic(lr, out_shape)
+
+    img = _image(data)
+    cropped = upscale_through_plane(img, factor=4, method=spy, progress=False).get_fdata()
+    m = CROP_MARGIN
+    # planes along axis 0 in blocks of 16 (0-15, 16-31, 32-39): the first two hold anatomy (rows 12-19),
+    # each rendered over its columns 15-30 plus the margin; along axis 1: blocks 0-15 and 16-31 of 44
+    assert seen[:2] == [((16, 16 + 2 * m, 6), (16 + 2 * m, 24)), ((16, 16 + 2 * m, 6), (16 + 2 * m, 24))]
+    assert seen[2:] == [((16, 8 + 2 * m, 6), (8 + 2 * m, 24)), ((16, 8 + 2 * m, 6), (8 + 2 * m, 24))]
+    whole = upscale_through_plane(img, factor=4, method="bicubic", crop=False, progress=False).get_fdata()
+    np.testing.assert_array_equal(cropped, whole)  # columns are interpolated independently: nothing moves
+    assert (cropped[:12] == 0).all() and cropped[12:20, 15:31].min() > 0

@@ -58,7 +58,7 @@ BETTER: dict[tuple[str, int], Advice] = {
 _LOOKS = {"noisy": "noisy (sigma about {noise:.3f} of the range)", "kspace": "k-space truncated (hard cut-off at Nyquist)", "bicubic": "bicubic-resized (partial roll-off)",
           "area": "box-averaged (aliased, no roll-off)", "gaussian": "Gaussian-blurred (smooth roll-off)"}
 _TRAINED = {"gaussian": "Gaussian-blurred", "bicubic": "bicubic-resized", "area": "box-averaged",
-            "kspace": "k-space truncated"}
+            "kspace": "k-space truncated", "slice-profile": "thick-slice (one axis averaged over a slice profile)"}
 
 
 class InputMismatchWarning(UserWarning):

@@ -6,8 +6,12 @@ pairs of exactly the degradation that the through-plane path must undo; the
 planes that contain the slice axis are then rendered with the fine-tuned model
 (the idea of SMORE: Zhao et al., "SMORE: a self-supervised anti-aliasing and
 super-resolution algorithm for MRI using deep learning", IEEE TMI 2021). No
-ground truth and no other volume is used; the starting weights are the shipped
-in-plane LIIF model of the nearer factor.
+ground truth and no other volume is used. The starting weights are the shipped
+through-plane base ``liif-slices`` (:data:`BASE`), already trained on such pairs
+made from IXI slices at many factors, profiles and contrasts, so a volume needs
+few steps: every ``holdout``-th in-plane slice is kept out of training, and the
+fine-tuning stops when the loss on those stops falling (the weights of the best
+validation are kept).
 
 Training pairs are built per in-plane slice: the slice is thickened along its
 first axis (:func:`mrisr.classical.operators.profile_matrix`, the operator that
@@ -22,7 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -34,6 +38,12 @@ logger = logging.getLogger(__name__)
 #: other LIIF methods (:data:`mrisr.models.method.SELFSUP`, the same name, kept there so that importing this
 #: module does not import torch)
 METHOD = "liif-selfsup"
+#: the default starting weights: the shipped through-plane base (IXI slices thickened along one axis)
+BASE = "liif-slices"
+#: what its training inputs were (``trained_on`` in the weights' index): planes thickened with a slice profile
+TRAINED_ON = "slice-profile"
+#: default most fine-tuning steps per unit of through-plane factor (:attr:`SelfSupConfig.steps`)
+STEPS_PER_FACTOR = 50
 #: options passed on to :class:`mrisr.models.method.LIIFMethod`, which renders the planes
 RENDER_OPTIONS = {"device", "batch_size", "chunk", "self_ensemble"}
 
@@ -46,9 +56,11 @@ class SelfSupConfig:
     ----------
     base : str, optional
         Starting weights: a shipped method (``'liif-x4'``) or ``'liif:PATH'``;
-        default ``'liif-x2'`` below factor 3, else ``'liif-x4'``.
-    steps : int
-        Optimiser steps (0: the starting weights as they are).
+        default :data:`BASE`.
+    steps : int, optional
+        Most optimiser steps (0: the starting weights as they are); fewer when validation stops improving.
+        Default :data:`STEPS_PER_FACTOR` times the factor, rounded: a step's crops hold fewer LR rows at a
+        larger factor, so each volume gets about the same compute (100 steps at 2x, 300 at 6x).
     crops : int
         Crops per step (the batch).
     patch : int
@@ -61,26 +73,45 @@ class SelfSupConfig:
         Seeds crops, flips and queries.
     min_foreground : float
         Least fraction of a crop above 5 % of the volume's range (crops are redrawn up to 20 times).
+    holdout : int
+        Every ``holdout``-th in-plane slice is kept out of training and validates it (0: none, and no early
+        stop); the weights with the lowest validation loss are kept.
+    check_every : int
+        Steps between validations.
+    patience : int
+        Validations in a row without an improvement of ``min_delta`` (relative) that stop the fine-tuning.
+    min_delta : float
+        Relative decrease of the validation L1 that counts as an improvement.
     """
 
     base: str | None = None
-    steps: int = 500
+    steps: int | None = None
     crops: int = 8
     patch: int = 64
     queries: int = 2048
     lr: float = 2e-4
     seed: int = 0
     min_foreground: float = 0.3
+    holdout: int = 10
+    check_every: int = 25
+    patience: int = 2
+    min_delta: float = 0.005
 
     def __post_init__(self) -> None:
-        for name in ("steps", "crops", "patch", "queries"):
-            v, least = getattr(self, name), 0 if name == "steps" else 1
+        for name in ("steps", "crops", "patch", "queries", "holdout", "check_every", "patience"):
+            v, least = getattr(self, name), 0 if name in ("steps", "holdout") else 1
+            if name == "steps" and v is None:
+                continue
             if isinstance(v, bool) or not isinstance(v, int) or v < least:
                 raise ValueError(f"selfsup {name} must be an integer >= {least}, got {v!r}")
+        if self.holdout == 1:
+            raise ValueError("selfsup holdout must be 0 (none) or >= 2 (every holdout-th slice validates)")
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"selfsup lr must be > 0, got {self.lr!r}")
         if not 0 <= self.min_foreground < 1:
             raise ValueError(f"selfsup min_foreground must be in [0, 1), got {self.min_foreground!r}")
+        if not 0 <= self.min_delta < 1:
+            raise ValueError(f"selfsup min_delta must be in [0, 1), got {self.min_delta!r}")
 
     @classmethod
     def from_params(cls, params: dict | None) -> tuple[SelfSupConfig, dict]:
@@ -101,8 +132,8 @@ class SelfSupConfig:
 
 
 def base_spec(factor: float, base: str | None) -> str:
-    """The starting weights' method spec: ``base``, else the shipped model of the nearer factor."""
-    return base or ("liif-x2" if factor < 3 else "liif-x4")
+    """The starting weights' method spec: ``base``, else :data:`BASE` (any factor)."""
+    return base or BASE
 
 
 def _base_method(spec: str, factor: float, render: dict):
@@ -114,7 +145,8 @@ def _base_method(spec: str, factor: float, render: dict):
     if info.family != "liif" or info.members or info.through_plane_only:
         raise ValueError(f"{METHOD} base must be one LIIF model (liif-x2, liif-x4, ... or liif:PATH), got {spec!r}")
     # a shipped name is validated for its own scale only; any_scale lets it start from another factor
-    params = {**render, "intensity": "off", **({"any_scale": True} if info.scales else {})}
+    # and the planes' slice axis is a slice profile, never a k-space grid (no acquisition blending)
+    params = {**render, "intensity": "off", "acquisition": "resize", **({"any_scale": True} if info.scales else {})}
     return make_method(parse_spec(spec), scale=factor, params=params)
 
 
@@ -191,30 +223,94 @@ class SlicePairs:
         return d.apply(lr).contiguous(), coord, cell, target
 
 
-def fine_tune(model, pairs: SlicePairs, cfg: SelfSupConfig, *, device: str = "cpu",
-              progress: bool = True) -> list[float]:
-    """Fine-tune ``model`` in place on ``pairs`` (L1 loss, Adam, cosine decay); returns the loss per step."""
+def split_slices(n: int, holdout: int) -> tuple[np.ndarray, np.ndarray]:
+    """(training, validation) slice indices: every ``holdout``-th slice validates (none when 0 or too few)."""
+    idx = np.arange(n)
+    if holdout == 0 or n < 2 * holdout:
+        return idx, idx[:0]
+    val = idx[holdout // 2::holdout]
+    return np.setdiff1d(idx, val), val
+
+
+class _Validation:
+    """Fixed validation batches and the early-stopping rule of :class:`SelfSupConfig`."""
+
+    BATCHES = 4
+
+    def __init__(self, pairs: SlicePairs | None, cfg: SelfSupConfig):
+        self.batches = [pairs.batch() for _ in range(self.BATCHES)] if pairs is not None else []
+        self.cfg, self.best, self.best_step, self.state, self.first, self.waited = cfg, math.inf, 0, None, None, 0
+
+    def __call__(self, model, step: int, device: str) -> bool:
+        """Validate at ``step``; keep the best weights; whether to stop."""
+        import torch
+
+        if not self.batches:
+            return False
+        model.eval()
+        with torch.no_grad():
+            loss = float(np.mean([(model(*(t.to(device) for t in b[:3])) - b[3].to(device)).abs().mean().item()
+                                  for b in self.batches]))
+        model.train()
+        self.first = loss if self.first is None else self.first
+        if loss < self.best * (1 - self.cfg.min_delta):
+            self.waited = 0
+        else:
+            self.waited += 1
+        if loss < self.best:
+            self.best, self.best_step = loss, step
+            self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        return self.waited >= self.cfg.patience
+
+    def restore(self, model) -> None:
+        if self.state is not None:
+            model.load_state_dict(self.state)
+
+
+def l1_step(model, opt, sched, batch, device: str = "cpu") -> float:
+    """One optimiser step of the L1 loss on ``batch`` (lr, coord, cell, target); returns the loss."""
+    lr, coord, cell, target = (t.to(device) for t in batch)
+    loss = (model(lr, coord, cell) - target).abs().mean()
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    sched.step()
+    return loss.item()
+
+
+def fine_tune(model, pairs: SlicePairs, cfg: SelfSupConfig, *, device: str = "cpu", progress: bool = True,
+              val: SlicePairs | None = None) -> tuple[list[float], dict]:
+    """Fine-tune ``model`` in place on ``pairs`` (L1 loss, Adam, cosine decay over ``cfg.steps``).
+
+    With ``val`` pairs, the model is validated before the first step and every ``cfg.check_every`` steps;
+    training stops after ``cfg.patience`` validations without a relative improvement of ``cfg.min_delta``,
+    and the weights of the best validation are kept. Returns the loss per step and the validation record
+    (``stopped_at``, ``best_step``, ``val_first``, ``val_best``).
+    """
     import torch
     from tqdm.auto import tqdm
 
     torch.manual_seed(cfg.seed)
     model.to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.steps, eta_min=cfg.lr * 0.01)
-    losses = []
-    with tqdm(range(cfg.steps), desc="self-supervised fine-tuning", unit="step", disable=not progress,
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(cfg.steps, 1), eta_min=cfg.lr * 0.01)
+    check = _Validation(val, cfg)
+    losses, step = [], 0
+    with tqdm(total=cfg.steps, desc="self-supervised fine-tuning", unit="step", disable=not progress,
               leave=False) as bar:
-        for _ in bar:
-            lr, coord, cell, target = (t.to(device) for t in pairs.batch())
-            loss = (model(lr, coord, cell) - target).abs().mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            losses.append(loss.item())
+        stop = cfg.steps > 0 and check(model, 0, device)
+        while step < cfg.steps and not stop:
+            losses.append(l1_step(model, opt, sched, pairs.batch(), device))
+            step += 1
+            bar.update()
             bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
+            if step % cfg.check_every == 0 or step == cfg.steps:
+                stop = check(model, step, device)
+    check.restore(model)
     model.eval()
-    return losses
+    record = {"stopped_at": step, "best_step": check.best_step if check.batches else step,
+              "val_first": check.first, "val_best": check.best if check.batches else None}
+    return losses, record
 
 
 def fit_through_plane_model(unit: np.ndarray, axis: int, factor: float, *, profile: str = "box",
@@ -244,21 +340,26 @@ def fit_through_plane_model(unit: np.ndarray, axis: int, factor: float, *, profi
     import torch
 
     cfg, render = SelfSupConfig.from_params(params)
+    if cfg.steps is None:
+        cfg = replace(cfg, steps=int(round(STEPS_PER_FACTOR * factor)))
     spec = base_spec(factor, cfg.base)
     method = _base_method(spec, factor, render)
     slices = np.moveaxis(np.asarray(unit, dtype=np.float32), axis, 0)
-    pairs = SlicePairs(slices, factor, profile, thickness, cfg)
+    train, held = split_slices(slices.shape[0], cfg.holdout)
+    pairs = SlicePairs(slices[train], factor, profile, thickness, cfg)
+    val = SlicePairs(slices[held], factor, profile, thickness, replace(cfg, seed=cfg.seed + 1)) if held.size else None
     t = time.perf_counter()
     with torch.enable_grad():
-        losses = fine_tune(method.model, pairs, cfg, device=method.device, progress=progress)
+        losses, record = fine_tune(method.model, pairs, cfg, device=method.device, progress=progress, val=val)
     sec = time.perf_counter() - t
     tenth = max(1, len(losses) // 10)
     head = float(np.mean(losses[:tenth])) if losses else float("nan")
     tail = float(np.mean(losses[-tenth:])) if losses else float("nan")
-    logger.info("%s: fine-tuned %s on %d in-plane slices (%d -> %d rows, x%.4g) for %d steps in %.0f s; "
-                "L1 %.5f -> %.5f", label, spec, slices.shape[0], pairs.n_hr, pairs.n_lr, pairs.ratio, cfg.steps,
-                sec, head, tail)
+    logger.info("%s: fine-tuned %s on %d in-plane slices (%d -> %d rows, x%.4g) for %d of %d steps in %.0f s "
+                "(kept step %d, validated on %d slices); L1 %.5f -> %.5f", label, spec, train.size, pairs.n_hr,
+                pairs.n_lr, pairs.ratio, record["stopped_at"], cfg.steps, sec, record["best_step"], held.size,
+                head, tail)
     method.name = METHOD
     method.info["selfsup"] = {**asdict(cfg), "base": spec, "seconds": round(sec, 1), "loss_first": head,
-                              "loss_last": tail, "train_ratio": pairs.ratio}
+                              "loss_last": tail, "train_ratio": pairs.ratio, **record}
     return method

@@ -8,11 +8,13 @@ the slice axis only, and the two stacks are averaged. Every output voxel is
 therefore estimated twice, from two orthogonal views.
 
 The default, ``'liif-selfsup'`` (:mod:`mrisr.volume.selfsup`), fine-tunes the
-shipped in-plane LIIF model of the nearer factor on the volume's own in-plane
-slices, thickened along one axis with the acquisition's slice profile, and then
-renders the planes; on a simulated thick-slice MNI volume it beat ELRTV by 1.3 to
-3.1 dB at 2x to 6x, at 4 to 5 times ELRTV's time on a CPU
-(the repository's ``docs/results.md``, "Through-plane").
+shipped through-plane base ``liif-slices`` on the volume's own in-plane slices,
+thickened along one axis with the acquisition's slice profile (stopping when
+held-out slices stop improving), and then renders the planes; on a simulated
+thick-slice MNI volume it beat ELRTV by 1.3 to 3.1 dB at 2x to 6x (the
+repository's ``docs/results.md``, "Through-plane"; times in
+``benchmarks/results/through_plane_speed.md``). Only the columns of each block of
+planes that differ from a constant background are rendered (:func:`foreground_span`).
 
 Methods that take a degradation operator (ELRTV) are told the acquisition: a
 ``slice_profile`` operator (:func:`mrisr.classical.operators.profile_matrix`)
@@ -54,9 +56,43 @@ from mrisr.volume.pipeline import (
     to_image,
     write_volume,
 )
-from mrisr.volume.selfsup import SelfSupConfig, fit_through_plane_model
+from mrisr.volume.selfsup import BASE, TRAINED_ON, SelfSupConfig, fit_through_plane_model
 
 logger = logging.getLogger(__name__)
+
+
+#: voxels of background kept on each side of the anatomy when planes are cropped (:func:`foreground_span`)
+CROP_MARGIN = 8
+
+
+def foreground_span(planes: np.ndarray, background: float, margin: int = CROP_MARGIN) -> slice | None:
+    """The columns of a block of planes that hold anything but a constant background, grown by ``margin``.
+
+    A masked or skull-stripped volume (or one padded to a larger field of view)
+    holds exactly one value, its minimum, outside the anatomy; nnU-Net crops such
+    volumes to their non-zero box before inference, and so does the through-plane
+    path, per block of planes: only these columns are rendered (the slice axis is
+    whole), the rest keeps the background value, which any interpolation would
+    give there. A volume with a noisy background keeps (almost) every column.
+
+    Parameters
+    ----------
+    planes : (B, W, n) array
+        Stored values of ``B`` planes: ``W`` in-plane columns, ``n`` slices.
+    background : float
+        The constant background (the volume's minimum).
+    margin : int
+        Background columns kept on each side, so the model sees the anatomy's edge in context.
+
+    Returns
+    -------
+    slice or None
+        The columns to render; None when the block is background only.
+    """
+    hit = np.flatnonzero((planes != background).any(axis=(0, 2)))
+    if not hit.size:
+        return None
+    return slice(max(0, int(hit[0]) - margin), min(planes.shape[1], int(hit[-1]) + 1 + margin))
 
 
 def _zooms(img: Any) -> np.ndarray:
@@ -160,18 +196,20 @@ def _fitted_here(method: Any) -> bool:
     return not callable(method) and method_info(method).through_plane_only
 
 
-def _is_liif(method: Any, fn: Any) -> bool:
-    """Whether the planes are rendered by a LIIF model as shipped: by its record, or a method object's name."""
+def _in_plane_liif(method: Any, fn: Any) -> bool:
+    """Whether the planes are rendered by a LIIF model trained in-plane (not on slice profiles): by its record,
+    or a method object's name."""
     from mrisr.methods import method_info
 
     if callable(method):
-        return str(getattr(fn, "name", "")).startswith("liif")
-    return method_info(method).family == "liif"
+        name = str(getattr(fn, "name", ""))
+        return name.startswith("liif") and name != BASE
+    info = method_info(method)
+    return info.family == "liif" and info.trained_on != TRAINED_ON
 
 
-def _through_plane(img, *, factor, spacing, axis, method, params, profile, thickness, batch_size, dtype, progress):
-    from tqdm.auto import tqdm
-
+def _through_plane(img, *, factor, spacing, axis, method, params, profile, thickness, batch_size, dtype, progress,
+                   crop):
     from mrisr.classical.operators import profile_matrix
 
     src = read_source(img)
@@ -195,10 +233,10 @@ def _through_plane(img, *, factor, spacing, axis, method, params, profile, thick
     else:
         spec, scale, opts = _method_spec(method, params, profile, rel, eff)
         fn = build_method(spec, scale, opts, identity)
-    if not identity and not selfsup and _is_liif(method, fn):
-        logger.warning("the LIIF models learned IXI's in-plane blur on both axes; adding slices they scored far "
-                       "below bicubic interpolation on a simulated thick-slice volume; liif-selfsup, the default here, "
-                       "fits them to the volume first")
+    if not identity and not selfsup and _in_plane_liif(method, fn):
+        logger.warning("the in-plane LIIF models learned IXI's in-plane blur on both axes; adding slices they "
+                       "scored far below bicubic interpolation on a simulated thick-slice volume; liif-selfsup, the "
+                       "default here, fits the through-plane base liif-slices to the volume first")
     logger.info("%s: %s -> %s, %d slices -> %d along axis %d (x%.4g, %s profile %.3g spacings, %s)",
                 src.label, src.raw.shape, shape, src.raw.shape[axis], shape[axis], axis, eff, profile, rel,
                 "identity" if identity else getattr(fn, "name", method))
@@ -209,20 +247,41 @@ def _through_plane(img, *, factor, spacing, axis, method, params, profile, thick
         unit = imap.to_unit(src.raw.astype(np.float64) * src.slope + src.inter)
         fn = fit_through_plane_model(unit, axis, eff, profile=profile, thickness=rel, params=params,
                                      progress=progress, label=src.label)
+    out = _render_views(fn, src, axis, shape[axis], imap, batch_size, progress, crop)
+    data = encode(imap.from_unit(out), store.dtype, slope=store.slope, inter=store.inter)
+    return src, data, store
+
+
+def _render_views(fn, src, axis, n_out, imap, batch_size, progress, crop) -> np.ndarray:
+    """The mean of the two views' [0, 1] estimates of ``src.raw`` with ``n_out`` slices along ``axis``; with
+    ``crop``, each block of planes is rendered over its :func:`foreground_span` only."""
+    from tqdm.auto import tqdm
+
+    raw, bg = src.raw, src.raw.min()
+    shape = list(raw.shape)
+    shape[axis] = n_out
     views = [a for a in range(3) if a != axis]
     acc = np.zeros(shape, dtype=np.float32)  # the sum of the two views' [0, 1] estimates
-    with tqdm(total=sum(src.raw.shape[a] for a in views), unit="plane", desc="through-plane",
+    fill = imap.to_unit(np.float64(bg) * src.slope + src.inter)  # where a view renders nothing
+    rendered = 0
+    with tqdm(total=sum(raw.shape[a] for a in views), unit="plane", desc="through-plane",
               disable=not progress, leave=False) as bar:
         for a in views:
-            view_in = np.moveaxis(src.raw, a, 0)
+            view_in = np.moveaxis(raw, a, 0)
             view_acc = np.moveaxis(acc, a, 0)
-            plane_out = view_acc.shape[1:]
             for start in range(0, view_in.shape[0], batch_size):
                 block = view_in[start:start + batch_size]
-                view_acc[start:start + batch_size] += apply_method(fn, block, plane_out, imap, src)
+                cols = foreground_span(block, bg) if crop else slice(None)
+                sr = np.full(view_acc[start:start + batch_size].shape, fill, dtype=np.float32)
+                if cols is not None:
+                    sr[:, cols] = apply_method(fn, block[:, cols], sr[:, cols].shape[1:], imap, src)
+                    rendered += block[:, cols].size
+                view_acc[start:start + batch_size] += sr
                 bar.update(block.shape[0])
-    data = encode(imap.from_unit(acc / len(views)), store.dtype, slope=store.slope, inter=store.inter)
-    return src, data, store
+    if crop:
+        logger.info("%s: rendered %.0f %% of the planes' voxels (the rest is constant background)", src.label,
+                    100 * rendered / (len(views) * raw.size))
+    return acc / len(views)
 
 
 def upscale_through_plane(
@@ -238,6 +297,7 @@ def upscale_through_plane(
     batch_size: int = 16,
     dtype: str = "input",
     progress: bool = True,
+    crop: bool = True,
 ):
     """Add slices to a thick-slice volume (through-plane super-resolution), geometry kept.
 
@@ -276,6 +336,11 @@ def upscale_through_plane(
         overlapping slices.
     batch_size, dtype, progress
         As in :func:`mrisr.volume.upscale_volume` (``batch_size`` counts planes).
+    crop : bool, default True
+        Render each block of planes only over the columns that differ from a
+        constant background (a masked or skull-stripped volume's), with a margin
+        of :data:`CROP_MARGIN` voxels; the rest keeps the background value
+        (:func:`foreground_span`). ``False`` renders every plane whole.
 
     Returns
     -------
@@ -293,7 +358,7 @@ def upscale_through_plane(
     """
     src, data, store = _through_plane(
         img, factor=factor, spacing=spacing, axis=axis, method=method, params=params, profile=profile,
-        thickness=thickness, batch_size=batch_size, dtype=dtype, progress=progress,
+        thickness=thickness, batch_size=batch_size, dtype=dtype, progress=progress, crop=crop,
     )
     return to_image(src, data, store, exact_scaling=False)
 
@@ -321,7 +386,7 @@ def upscale_through_plane_file(input_path: str | Path, output_path: str | Path, 
     output_path = Path(output_path)
     check_output_file(output_path, suffixes=NIFTI_SUFFIXES, inputs=[input_path])  # before any work
     opts = {"factor": None, "spacing": None, "axis": None, "method": "liif-selfsup", "params": None, "profile": "box",
-            "thickness": None, "batch_size": 16, "dtype": "input", "progress": True}
+            "thickness": None, "batch_size": 16, "dtype": "input", "progress": True, "crop": True}
     unknown = set(options) - set(opts)
     if unknown:
         raise TypeError(f"unknown options: {', '.join(sorted(unknown))}")

@@ -39,7 +39,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="--through-plane: slice thickness in mm (default: a DICOM series' SliceThickness, else the "
                         "slice spacing, i.e. contiguous slices)")
     p.add_argument("--selfsup-steps", type=positive_int, metavar="N",
-                   help="--method liif-selfsup: fine-tuning steps on the volume's own slices (default 500)")
+                   help="--method liif-selfsup: most fine-tuning steps on the volume's own slices (default 50 x the "
+                        "factor; it stops earlier when held-out slices stop improving)")
     p.add_argument("--dtype", choices=("input", "float32"), default="input", help="volumes: output data type")
     p.add_argument("--bits", type=int, choices=(8, 16), default=16, help="images: output bit depth (default 16)")
     add_runtime_arguments(p)

@@ -1,0 +1,143 @@
+"""Through-plane SR on a CPU: today's ``liif-selfsup`` against a reference commit, side by side in one run.
+
+The volume is nilearn's MNI152 T1 template (``mrisr demo``'s input, 1 mm isotropic), scaled to [0, 1] and
+thickened along axis 2 with a slice profile (``profile_matrix``, as in ``study/experiments/through_plane``):
+2, 4 and 6 mm boxes and a 4 mm Gaussian. Each case runs in a fresh Python process per version (this checkout,
+and the reference commit's ``src/`` exported with ``git archive``), with ``--threads`` torch threads, and
+reports the time split: load (read the NIfTI), fit (the per-volume fine-tune, base model included), render
+(the rest of ``upscale_through_plane``: planes, averaging, encoding) and write (``.nii.gz``), with PSNR over
+the volume and inside the head against the 1 mm truth. The ``2.5 mm e2e`` case is the command line end to
+end (``mrisr upscale IN --isotropic -o OUT``, process start included). Target (issue 27): 90 s or less per
+volume on 2 cores, PSNR within 0.1 dB of the reference or above.
+
+    python benchmarks/through_plane_speed.py --reference d89736f --out benchmarks/results/through_plane_speed
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+#: (label, factor, profile, end to end through the command line)
+CASES = [("2 mm box", 2.0, "box", False), ("4 mm box", 4.0, "box", False),
+         ("4 mm Gaussian", 4.0, "gaussian", False), ("6 mm box", 6.0, "box", False),
+         ("2.5 mm e2e", 2.5, "box", True)]
+
+# Runs in a child process against one version of mrisr (PYTHONPATH); prints one JSON line.
+CHILD = r"""
+import json, subprocess, sys, time
+import nibabel as nib, numpy as np, torch
+from mrisr.classical.operators import profile_matrix
+from mrisr.demo import default_input
+factor, profile, e2e, tmp = float(sys.argv[1]), sys.argv[2], sys.argv[3] == "1", sys.argv[4]
+hr = np.asarray(nib.load(default_input()).dataobj, dtype=np.float64)
+hr /= hr.max()
+n_lr = int(hr.shape[2] // factor)
+n_hr = int(round(n_lr * factor))
+hr = hr[:, :, :n_hr]
+lr = np.einsum("ijk,lk->ijl", hr, profile_matrix(n_hr, n_lr, profile=profile, thickness=1.0))
+src, dst = f"{tmp}/thick.nii.gz", f"{tmp}/out.nii.gz"
+nib.save(nib.Nifti1Image(lr.astype(np.float32), np.diag([1.0, 1.0, n_hr / n_lr, 1.0])), src)
+rec = {}
+if e2e:
+    t = time.perf_counter()
+    cmd = [sys.executable, "-c", "import sys; from mrisr.cli.main import main; sys.exit(main(sys.argv[1:]))",
+           "upscale", src, "--isotropic", "--slice-profile", profile, "-o", dst]
+    subprocess.run(cmd, check=True, capture_output=True)
+    rec["total"] = time.perf_counter() - t
+else:
+    import mrisr.volume.through_plane as tp
+    from mrisr import upscale_through_plane
+    fit = tp.fit_through_plane_model
+    def timed(*a, **k):
+        t = time.perf_counter(); m = fit(*a, **k); rec["fit"] = time.perf_counter() - t
+        rec["steps"] = m.info["selfsup"].get("stopped_at", m.info["selfsup"]["steps"]); return m
+    tp.fit_through_plane_model = timed
+    t0 = time.perf_counter(); img = nib.load(src); img.get_fdata(); rec["load"] = time.perf_counter() - t0
+    t = time.perf_counter()
+    out = upscale_through_plane(img, factor=n_hr / n_lr, profile=profile, progress=False)
+    rec["render"] = time.perf_counter() - t - rec["fit"]
+    t = time.perf_counter(); nib.save(out, dst); rec["write"] = time.perf_counter() - t
+    rec["total"] = time.perf_counter() - t0
+sr = np.clip(np.asarray(nib.load(dst).dataobj, dtype=np.float64), 0, 1)
+head = hr > 0
+from scipy.ndimage import binary_dilation
+head = binary_dilation(head, iterations=2)
+rec["psnr"] = float(10 * np.log10(1 / np.mean((sr - hr) ** 2)))
+rec["psnr_head"] = float(10 * np.log10(1 / np.mean((sr[head] - hr[head]) ** 2)))
+print(json.dumps(rec))
+"""
+
+
+def _export(commit: str, into: Path) -> Path:
+    """The reference commit's ``src/`` under ``into`` (``git archive``; nothing in the checkout changes)."""
+    tar = into / "ref.tar"
+    subprocess.run(["git", "-C", str(ROOT), "archive", "-o", str(tar), commit, "src"], check=True)
+    with tarfile.open(tar) as fh:
+        fh.extractall(into, filter="data")
+    return into / "src"
+
+
+def _run(src: Path, case, threads: int) -> dict:
+    _, factor, profile, e2e = case
+    env = {**os.environ, "PYTHONPATH": str(src), "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run([sys.executable, "-c", CHILD, str(factor), profile, "1" if e2e else "0", tmp],
+                             env=env, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _row(label: str, who: str, r: dict) -> str:
+    cells = [f"{r[k]:.1f}" if k in r else "" for k in ("load", "fit", "render", "write")]
+    steps = str(r.get("steps", ""))
+    return f"| {label} | {who} | {' | '.join(cells)} | {steps} | **{r['total']:.1f}** | {r['psnr']:.2f} | {r['psnr_head']:.2f} |"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reference", default="d89736f", help="commit to compare with ('none': this checkout only)")
+    ap.add_argument("--cases", default="all", help="comma-separated labels (default all)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", help="write OUT.md and OUT.json")
+    args = ap.parse_args()
+    cases = CASES if args.cases == "all" else [c for c in CASES if c[0] in args.cases.split(",")]
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "src"], capture_output=True,
+                           text=True).stdout.strip()
+    here = f"{head}{'+changes' if dirty else ''}"
+    lines = [f"# Through-plane liif-selfsup: seconds per volume, {args.threads} threads, {platform.machine()} CPU "
+             f"({os.cpu_count()} cores), MNI152 T1 template thickened along axis 2", "",
+             f"`python benchmarks/through_plane_speed.py --reference {args.reference}`; this checkout: {here}.", "",
+             "| case | version | load | fit | render | write | steps | total s | PSNR | PSNR head |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        ref = None if args.reference == "none" else _export(args.reference, Path(tmp))
+        for case in cases:
+            for who, src in (("reference " + args.reference, ref), ("this checkout", ROOT / "src")):
+                if src is None:
+                    continue
+                t = time.perf_counter()
+                r = _run(src, case, args.threads)
+                print(f"{case[0]}, {who}: {r} ({time.perf_counter() - t:.0f} s)", flush=True)
+                results.append({"case": case[0], "version": who, **r})
+                lines.append(_row(case[0], who, r))
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        Path(f"{args.out}.md").write_text(text)
+        Path(f"{args.out}.json").write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
