@@ -170,6 +170,8 @@ def test_fine_tuning_stops_when_validation_stalls_and_keeps_the_best_weights():
     still = fit_through_plane_model(unit, 2, 2.0, params={**opts, "lr": 1e-12}, progress=False).info["selfsup"]
     assert still["stopped_at"] == 10 and still["best_step"] in (0, 5, 10)  # (rounding may tip the best)
     assert still["val_best"] == pytest.approx(still["val_first"], rel=1e-6)
+    none = fit_through_plane_model(unit, 2, 2.0, params={**opts, "steps": 0}, progress=False).info["selfsup"]
+    assert none["stopped_at"] == 0 and none["val_best"] is None  # nothing trained, nothing validated
     # from an in-plane model (far from this task) a real run improves on the held-out slices; the kept
     # step is the best validated one
     run = fit_through_plane_model(unit, 2, 2.0, params={**opts, "base": "liif-x2", "lr": 1e-3, "patience": 60},

@@ -131,11 +131,6 @@ class SelfSupConfig:
         return cls(**own), params
 
 
-def base_spec(factor: float, base: str | None) -> str:
-    """The starting weights' method spec: ``base``, else :data:`BASE` (any factor)."""
-    return base or BASE
-
-
 def _base_method(spec: str, factor: float, render: dict):
     """The starting model (a shipped weight file's method or ``liif:PATH``), built by the method registry like
     any LIIF method, without the intensity guard (the model is fitted to this volume's own intensities)."""
@@ -308,8 +303,9 @@ def fine_tune(model, pairs: SlicePairs, cfg: SelfSupConfig, *, device: str = "cp
                 stop = check(model, step, device)
     check.restore(model)
     model.eval()
-    record = {"stopped_at": step, "best_step": check.best_step if check.batches else step,
-              "val_first": check.first, "val_best": check.best if check.batches else None}
+    checked = check.first is not None
+    record = {"stopped_at": step, "best_step": check.best_step if checked else step,
+              "val_first": check.first, "val_best": check.best if checked else None}
     return losses, record
 
 
@@ -342,7 +338,7 @@ def fit_through_plane_model(unit: np.ndarray, axis: int, factor: float, *, profi
     cfg, render = SelfSupConfig.from_params(params)
     if cfg.steps is None:
         cfg = replace(cfg, steps=int(round(STEPS_PER_FACTOR * factor)))
-    spec = base_spec(factor, cfg.base)
+    spec = cfg.base or BASE
     method = _base_method(spec, factor, render)
     slices = np.moveaxis(np.asarray(unit, dtype=np.float32), axis, 0)
     train, held = split_slices(slices.shape[0], cfg.holdout)
