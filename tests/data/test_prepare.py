@@ -88,6 +88,21 @@ def test_lr_is_the_chosen_degradation_of_the_stored_hr(volumes, tmp_path, kind):
     assert all(np.abs(lr - degrade(hr, 2, kind=k)).max() > 1.5 / 255 for k in others)
 
 
+def test_random_steps_are_seeded_per_image_and_reproducible(volumes, tmp_path):
+    spec = "bicubic+noise:0.05"
+    runs = [_run(volumes, tmp_path / f"r{k}", degradation=spec, scales=(2,)) for k in range(2)]
+    split = next(s for s, n in runs[0].counts.items() if n >= 2)
+    names = sorted(p.name for p in (tmp_path / "r0" / split).iterdir())[:2]
+    noise = []
+    for name in names:
+        a, b = (read_image(tmp_path / f"r{k}" / f"{split} x2" / name) for k in range(2))
+        np.testing.assert_array_equal(a, b)  # the same command, the same dataset
+        hr = read_image(tmp_path / "r0" / split / name)
+        noise.append(a - degrade(hr, 2, kind="bicubic"))
+    assert np.abs(noise[0]).mean() > 0.02  # noise is there ...
+    assert np.abs(noise[0] - noise[1]).mean() > 0.02  # ... and not the same field in every image
+
+
 def _box(img):
     rows, cols = np.flatnonzero(img.any(axis=1)), np.flatnonzero(img.any(axis=0))
     return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1

@@ -42,6 +42,7 @@ import os
 import re
 import shutil
 import tempfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -267,7 +268,9 @@ def _write_items(stage: Path, items, scales, degradation: str) -> None:
         for s in scales:
             folder = stage / lr_folder(".", it.split, s).name
             folder.mkdir(exist_ok=True)
-            write_image(folder / f"{it.stem}.png", degrade(hr, s, kind=degradation))
+            # random steps (noise) seeded per image and scale: reproducible, and not one noise field for all
+            seed = zlib.crc32(f"{it.stem}:{s:g}".encode())
+            write_image(folder / f"{it.stem}.png", degrade(hr, s, kind=degradation, seed=seed))
 
 
 def _publish(stage: Path, root: Path, names: Sequence[str]) -> None:

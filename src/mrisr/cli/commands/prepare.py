@@ -25,7 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=positive_int, default=256, help="HR side length in pixels (default 256)")
     p.add_argument("--scales", default="2,4", help="comma-separated LR factors (default 2,4)")
     p.add_argument("--degradation", default="bicubic",
-                   help="LR model: bicubic (anti-aliased), gaussian (blur + area), kspace (truncation)")
+                   help="how the LR images are made: a degradation spec, e.g. bicubic (default), gaussian, kspace, "
+                        "kspace:window=hann+rician:0.02+quant:8 (every step and option: docs/degradations.md)")
     p.add_argument("--split", default="0.8,0.1,0.1", help="train,val,test fractions by subject (default 0.8,0.1,0.1)")
     p.add_argument("--seed", type=int, default=0, help="seed of the subject-to-split hash (default 0)")
     p.add_argument("--percentiles", default="0.5,99.5", help="robust clip percentiles (default 0.5,99.5)")
