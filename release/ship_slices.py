@@ -26,8 +26,6 @@ RECORDS = ROOT / "study" / "models"
 STEM = "liif_slices"
 #: (factor, profile, thickness in spacings) of the held-out check
 CASES = [(2.0, "box", 1.0), (4.0, "box", 1.0), (4.0, "gaussian", 1.0), (6.0, "box", 1.0)]
-#: how models are built for the check: no intensity guard, any factor, planes never read as k-space
-RENDER = {"intensity": "off", "any_scale": True, "acquisition": "resize"}
 
 
 def held_out_slices(data: str | Path, holdout: int) -> tuple[np.ndarray, np.ndarray]:
@@ -40,17 +38,16 @@ def held_out_slices(data: str | Path, holdout: int) -> tuple[np.ndarray, np.ndar
 
 
 def plane_scores(spec: str, held: np.ndarray) -> list[float]:
-    """Mean PSNR (dB) of ``spec`` on ``held`` thickened along the rows, per case of :data:`CASES`."""
-    from mrisr.methods import make_method, method_info, parse_spec
-    from mrisr.volume.selfsup import SelfSupConfig, SlicePairs
+    """Mean PSNR (dB) of ``spec`` on ``held`` thickened along the rows, per case of :data:`CASES`; a LIIF model
+    is built as the through-plane path builds its base (:func:`mrisr.volume.selfsup.base_method`)."""
+    from mrisr.methods import make_method, method_info
+    from mrisr.volume.selfsup import SelfSupConfig, SlicePairs, base_method
 
     scores = []
     for factor, profile, thickness in CASES:
         pairs = SlicePairs(held, factor, profile, thickness, SelfSupConfig())
-        info = method_info(spec)
-        params = None if info.family != "liif" else RENDER if info.scales else {
-            k: v for k, v in RENDER.items() if k != "any_scale"}  # liif:PATH takes any scale anyway
-        method = make_method(parse_spec(spec), scale=factor, params=params)
+        liif = method_info(spec).family == "liif"
+        method = base_method(spec, factor) if liif else make_method(spec, scale=factor)
         sr = np.clip(np.asarray(method(pairs.lr, pairs.hr.shape[1:]), dtype=np.float64), 0, 1)
         mse = np.mean((sr - pairs.hr) ** 2, axis=(1, 2))
         scores.append(float(np.mean(10 * np.log10(1 / mse))))

@@ -32,13 +32,12 @@ import numpy as np
 import torch
 
 from mrisr.data.degrade import apply_same_grid, parse_same_grid
-from mrisr.methods import make_method, parse_spec
 from mrisr.models import make_model
 from mrisr.models.checkpoint import save_checkpoint
-from mrisr.volume.selfsup import SelfSupConfig, SlicePairs, l1_step
+from mrisr.volume.selfsup import SelfSupConfig, SlicePairs, base_method, l1_step
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "release"))
-from ship_slices import RENDER, held_out_slices, plane_table  # noqa: E402  (release tooling, not a package)
+from ship_slices import held_out_slices, plane_table  # noqa: E402  (release tooling, not a package)
 
 FACTORS = (1.5, 2.0, 2.0, 2.5, 3.0, 3.0, 4.0, 4.0, 5.0, 6.0, 6.0)
 CONTRASTS = ("", "", "", "remap:monotone", "remap:nonmonotone", "gamma:0.6", "gamma:1.6")
@@ -89,7 +88,7 @@ def train(args) -> None:
     rng = np.random.default_rng(args.seed)
     torch.manual_seed(args.seed)
     cfg = SelfSupConfig(crops=args.crops, patch=args.patch, queries=args.queries)
-    method = make_method(parse_spec(args.init), scale=4.0, params=RENDER)
+    method = base_method(args.init, 4.0)
     model = method.model.to(memory_format=torch.contiguous_format)
     spec = method.info["model_spec"]
     if args.resblocks:

@@ -131,9 +131,11 @@ class SelfSupConfig:
         return cls(**own), params
 
 
-def _base_method(spec: str, factor: float, render: dict):
-    """The starting model (a shipped weight file's method or ``liif:PATH``), built by the method registry like
-    any LIIF method, without the intensity guard (the model is fitted to this volume's own intensities)."""
+def base_method(spec: str, factor: float, render: dict | None = None):
+    """A LIIF model (a shipped weight file's method or ``liif:PATH``) built to render through-plane planes at
+    ``factor``: by the method registry like any LIIF method, at any factor, without the intensity guard (the
+    model is fitted to the volume's own intensities), the planes never read as k-space acquisitions.
+    ``render``: options of :data:`RENDER_OPTIONS`."""
     from mrisr.methods import make_method, method_info, parse_spec
 
     info = method_info(spec)
@@ -141,7 +143,7 @@ def _base_method(spec: str, factor: float, render: dict):
         raise ValueError(f"{METHOD} base must be one LIIF model (liif-x2, liif-x4, ... or liif:PATH), got {spec!r}")
     # a shipped name is validated for its own scale only; any_scale lets it start from another factor
     # and the planes' slice axis is a slice profile, never a k-space grid (no acquisition blending)
-    params = {**render, "intensity": "off", "acquisition": "resize", **({"any_scale": True} if info.scales else {})}
+    params = {**(render or {}), "intensity": "off", "acquisition": "resize", **({"any_scale": True} if info.scales else {})}
     return make_method(parse_spec(spec), scale=factor, params=params)
 
 
@@ -339,7 +341,7 @@ def fit_through_plane_model(unit: np.ndarray, axis: int, factor: float, *, profi
     if cfg.steps is None:
         cfg = replace(cfg, steps=int(round(STEPS_PER_FACTOR * factor)))
     spec = cfg.base or BASE
-    method = _base_method(spec, factor, render)
+    method = base_method(spec, factor, render)
     slices = np.moveaxis(np.asarray(unit, dtype=np.float32), axis, 0)
     train, held = split_slices(slices.shape[0], cfg.holdout)
     pairs = SlicePairs(slices[train], factor, profile, thickness, cfg)
