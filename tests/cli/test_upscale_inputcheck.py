@@ -22,7 +22,7 @@ def test_kspace_input_warns_once_and_output_is_unchanged(tmp_path, capsys):
     assert main(["upscale", str(src), "--scale", "2", "--method", "liif-x2", "--device", "cpu", "-o", str(out)]) == 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("mrisr: warning: slice_x2.png looks k-space truncated")
-    assert err[0].endswith("try --method zerofill")
+    assert err[0].endswith("try --method liif-blind")
     from mrisr.methods import make_method
 
     ref = make_method("liif-x2", scale=2, params={"device": "cpu"})(read_image(src), (192, 192))

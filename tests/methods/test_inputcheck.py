@@ -37,8 +37,8 @@ def test_no_warning_on_the_training_pipeline(spec, scale, seed):
 
 
 @pytest.mark.parametrize(("spec", "scale", "better"), [
-    ("kspace+quant:8", 2, "zerofill"), ("kspace+rician:0.02+quant:8", 2, "zerofill"),
-    ("bicubic+quant:8", 2, "bicubic"), ("gaussian+rician:0.02+quant:8", 2, "bicubic"),
+    ("kspace+quant:8", 2, "liif-blind"), ("kspace+rician:0.02+quant:8", 2, "liif-blind"),
+    ("bicubic+quant:8", 2, "liif-blind"), ("gaussian+rician:0.02+quant:8", 2, "liif-blind"),
 ])
 def test_mismatch_names_the_better_method(spec, scale, better):
     line = input_mismatch(_lr(spec, scale), "liif-x2", scale=scale, label="slice.png")
@@ -54,14 +54,14 @@ def test_interpolation_never_warns_and_liif_x4_keeps_bicubic_input_at_4x():
 
 def test_stacks_are_read_on_their_fullest_slices():
     stack = np.stack([np.zeros((128, 128))] * 3 + [_lr("kspace+quant:8", 2, seed=k) for k in range(3)])
-    assert "zerofill" in input_mismatch(stack, "liif-x2", scale=2)
+    assert "liif-blind" in input_mismatch(stack, "liif-x2", scale=2)
 
 
 def test_check_input_warns_or_raises():
     lr = _lr("kspace+quant:8", 2)
     with pytest.warns(InputMismatchWarning, match="k-space truncated"):
         check_input(lr, "liif-x2", scale=2)
-    with pytest.raises(ValueError, match=r"try --method zerofill \(--strict\)$"):
+    with pytest.raises(ValueError, match=r"try --method liif-blind \(--strict\)$"):
         check_input(lr, "liif-x2", scale=2, strict=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -72,7 +72,7 @@ def test_make_method_check_leaves_outputs_unchanged():
     lr = _lr("kspace+quant:8", 2, n=96)
     plain = make_method("liif-x2", scale=2, params={"device": "cpu"})(lr, (96, 96))
     checked = make_method("liif-x2", scale=2, params={"device": "cpu", "check": "warn"})
-    with pytest.warns(InputMismatchWarning, match="zerofill"):
+    with pytest.warns(InputMismatchWarning, match="liif-blind"):
         out = checked(lr, (96, 96))
     np.testing.assert_array_equal(out, plain)
     with pytest.raises(ValueError, match="--strict"):
@@ -85,4 +85,4 @@ def test_a_large_image_is_read_on_its_centre():
     lr = _lr("kspace+quant:8", 2, n=256)
     big = np.zeros((2048, 2048))
     big[960:1088, 960:1088] = lr  # the 128-px LR in the middle of a large, empty frame
-    assert "zerofill" in input_mismatch(big, "liif-x2", scale=2)
+    assert "liif-blind" in input_mismatch(big, "liif-x2", scale=2)

@@ -152,3 +152,34 @@ def test_elrtv_uses_the_range_of_the_preset_it_runs():
 
     assert _elrtv_reference(4) == shipped_reference(4)
     assert _elrtv_reference(3.5) == shipped_reference(2)  # other scales run the x2 preset
+
+
+class _Reads:
+    """A method that reads its input's acquisition (the pin_reading protocol of liif-blind)."""
+
+    def __init__(self):
+        self.pinned, self.read, self.seen = None, [], []
+
+    def pin_reading(self, lr, out_shape):
+        self.pinned = None if lr is None else "read"
+        if lr is not None:
+            self.read.append(np.array(lr))
+
+    def __call__(self, lr, out_shape):
+        self.seen.append(self.pinned)
+        return squared(lr, out_shape)
+
+
+def test_a_rescaled_input_is_read_as_given_then_unpinned():
+    lr = phantom(16) * 0.2
+    m = _Reads()
+    IntensityGuard(m, REF)(lr, (32, 32))
+    assert len(m.read) == 1 and np.array_equal(m.read[0], lr)  # the raw input, not the rescaled one
+    assert m.seen == ["read"] and m.pinned is None
+    m.pinned = "volume"  # a reading pinned by the caller (a volume) is kept
+    IntensityGuard(m, REF)(lr, (32, 32))
+    assert len(m.read) == 1 and m.pinned == "volume"
+    inside = phantom(16) * 0.75 / np.percentile(phantom(16), 99.9)  # in range: nothing rescaled, nothing pinned
+    m.pinned = None
+    IntensityGuard(m, REF)(inside, (32, 32))
+    assert len(m.read) == 1

@@ -178,20 +178,92 @@ def test_unknown_method_parameter_is_a_one_line_error(weights):
         make_method(f"liif:{weights[1]}", scale=2, params={"bogus": 1})
 
 
+def _reading(resize: float, kspace: float, study: float, *, plain: bool = False, noise: float = 0.0):
+    """A reading; its k-space share windowed (no data consistency) unless ``plain``."""
+    from mrisr.data.acquisition import Reading
+
+    k = {"kspace": kspace, "kspace-windowed": 0.0} if plain else {"kspace": 0.0, "kspace-windowed": kspace}
+    return Reading({"resize": resize, **k, "study": study}, noise)
+
+
 def test_acquisition_kspace_renders_the_centred_input(random_weights, monkeypatch):
-    """'kspace' runs the model on the input shifted to footprint centres; 'auto' blends by the probability."""
-    import mrisr.data.inspect as inspect
-    from mrisr.data.resample import kspace_to_centres
+    """'kspace' runs the model on the input shifted to footprint centres; 'auto' renders the likeliest reading."""
+    import mrisr.data.acquisition as acquisition
+    from mrisr.data.resample import kspace_consistent, kspace_to_centres
 
     lr = phantom(16, seed=4)
+    monkeypatch.setattr(acquisition, "read_acquisition", lambda x, s: _reading(0.0, 1.0, 0.0))
     plain = make_method(f"liif:{random_weights}", scale=2, params={"intensity": "off"})
     ks = make_method(f"liif:{random_weights}", scale=2, params={"acquisition": "kspace", "intensity": "off"})
     a, b = plain(lr, (32, 32)), ks(lr, (32, 32))
     np.testing.assert_allclose(b, plain(kspace_to_centres(lr, (32, 32)), (32, 32)), atol=1e-6)
     assert np.abs(a - b).max() > 1e-3
     auto = make_method(f"liif:{random_weights}", scale=2, params={"acquisition": "auto", "intensity": "off"})
-    for p, expect in ((0.01, a), (0.99, b), (0.25, 0.25 * b + 0.75 * a)):
-        monkeypatch.setattr(inspect, "kspace_probability", lambda x, s, p=p: p)
+    for p, expect in ((0.01, a), (0.99, b), (0.4, a), (0.6, b)):  # the likeliest reading
+        monkeypatch.setattr(acquisition, "read_acquisition", lambda x, s, p=p: _reading(1 - p, p, 0.0))
         np.testing.assert_allclose(auto(lr, (32, 32)), expect, atol=1e-5)
+    # a plain, noise-free cut: the k-space rendering is made consistent with the input's spectrum
+    monkeypatch.setattr(acquisition, "read_acquisition", lambda x, s: _reading(0.0, 1.0, 0.0, plain=True))
+    out = ks(lr, (32, 32))
+    np.testing.assert_allclose(out, np.clip(kspace_consistent(b, lr, 1.0), 0, 1), atol=1e-5)
+    assert np.abs(out - b).max() > 1e-3
+    monkeypatch.setattr(acquisition, "read_acquisition", lambda x, s: _reading(0.0, 1.0, 0.0, plain=True, noise=0.05))
+    np.testing.assert_allclose(ks(lr, (32, 32)), b, atol=1e-6)  # too noisy: left as rendered
     with pytest.raises(ValueError, match="acquisition must be one of resize, kspace, auto"):
         make_method(f"liif:{random_weights}", scale=2, params={"acquisition": "dft"})
+
+
+def test_auto_hands_the_study_pipeline_to_the_specialist_of_its_scale(random_weights, monkeypatch):
+    """An input read as the study's pipeline is rendered by the specialist, built once; without one, as resized."""
+    import mrisr.data.acquisition as acquisition
+    from mrisr.models.method import LIIFMethod
+
+    built = []
+
+    def specialist():
+        built.append(1)
+        return lambda lr, shape: np.full(shape, 0.5, np.float32)
+
+    m = LIIFMethod(random_weights, acquisition="auto", specialists={2.0: specialist})
+    lr = phantom(16, seed=5)
+    plain = LIIFMethod(random_weights)(lr, (32, 32))
+    monkeypatch.setattr(acquisition, "read_acquisition", lambda x, s: _reading(0.3, 0.25, 0.45))
+    assert m.rendering_for(lr, (32, 32)) == "study"
+    np.testing.assert_allclose(m(lr, (32, 32)), 0.5)
+    m(lr, (32, 32))
+    assert built == [1]
+    assert m.rendering_for(lr, (48, 48)) == "resize"  # no specialist at 3x: the study's share counts as resized
+    np.testing.assert_allclose(m(lr, (48, 48)), LIIFMethod(random_weights)(lr, (48, 48)), atol=1e-6)
+    monkeypatch.setattr(acquisition, "read_acquisition", lambda x, s: _reading(0.6, 0.1, 0.3))
+    np.testing.assert_allclose(m(lr, (32, 32)), plain, atol=1e-6)
+
+
+def test_liif_blind_names_its_specialists_and_their_hashes():
+    from mrisr.weights import entry_for
+
+    m = make_method("liif-blind", scale=2, params={"intensity": "off"})
+    spec = m.info["specialists"]
+    assert {k: v["method"] for k, v in spec.items()} == {"2": "liif-x2", "4": "liif-x4"}
+    assert spec["2"]["sha256"] == entry_for("liif-x2").sha256
+
+
+def test_a_pinned_reading_serves_every_call_until_unpinned(random_weights, monkeypatch):
+    import mrisr.data.acquisition as acquisition
+    from mrisr.models.method import LIIFMethod
+
+    calls = []
+
+    def read(x, s):
+        calls.append(np.shape(x))
+        return _reading(0.0, 1.0, 0.0)
+
+    monkeypatch.setattr(acquisition, "read_acquisition", read)
+    m = LIIFMethod(random_weights, acquisition="auto")
+    lr = phantom(16, seed=6)
+    m.pin_reading(np.stack([lr] * 3), (32, 32))
+    a, b = m(lr, (32, 32)), m(lr[None], (32, 32))
+    assert calls == [(3, 16, 16)] and m.pinned is not None
+    np.testing.assert_allclose(a, b[0], atol=1e-6)
+    m.pin_reading(None, (32, 32))
+    m(lr, (32, 32))
+    assert m.pinned is None and len(calls) == 2

@@ -77,3 +77,27 @@ def test_write_volume_round_trips_integers_with_the_input_scaling(tmp_path):
     assert (back.dataobj.slope, back.dataobj.inter) == (0.5, 10.0)
     np.testing.assert_array_equal(np.asanyarray(back.dataobj.get_unscaled()), raw)
     np.testing.assert_array_equal(P.read_volume(path).get_fdata(), raw * 0.5 + 10.0)
+
+
+def test_a_method_that_reads_its_input_reads_a_volume_once_on_its_fullest_planes():
+    """All batches of one volume are rendered with one reading, taken on the fullest planes; then unpinned."""
+    seen = []
+
+    class Reader:
+        pinned = None
+
+        def pin_reading(self, lr, out_shape):
+            seen.append(None if lr is None else lr.shape)
+            self.pinned = lr
+
+        def __call__(self, lr, out_shape):
+            assert self.pinned is not None
+            return np.zeros((len(lr), *out_shape))
+
+    raw = np.zeros((8, 8, 9), np.float32)
+    raw[..., 2:8] = np.random.default_rng(0).random((8, 8, 6))
+    src = P.read_source(nib.Nifti1Image(raw, np.eye(4)))
+    store = P.storage_for(src, "float32")
+    fn = Reader()
+    P.process(src, (16, 16, 9), 2, fn, store, batch_size=2, progress=False)
+    assert seen == [(P.PIN_PLANES, 8, 8), None] and fn.pinned is None

@@ -157,6 +157,9 @@ def test_plain_elrtv_uses_the_through_plane_preset_of_the_nearer_factor(factor, 
     assert _method_spec("elrtv:my.yaml", None, "box", 1.0, factor)[:2] == ("elrtv:my.yaml", factor)
     assert _method_spec("elrtv", {"operator": "gaussian"}, "box", 1.0, factor)[2]["operator"] == "gaussian"
     assert _method_spec("bicubic", None, "box", 1.0, factor) == ("bicubic", factor, None)
+    # a LIIF method renders thick-slice planes as resized, never as read k-space cuts, unless told otherwise
+    assert _method_spec("liif-blind", None, "box", 1.0, factor)[2] == {"acquisition": "resize"}
+    assert _method_spec("liif-blind", {"acquisition": "kspace"}, "box", 1.0, factor)[2] == {"acquisition": "kspace"}
 
 
 def _masked_phantom():

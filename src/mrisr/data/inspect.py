@@ -30,9 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CALIBRATION", "FAMILIES", "KSPACE_LOGIT", "DegradationEstimate", "calibrate", "estimate_degradation",
-           "image_features", "kspace_margin", "kspace_probability", "noise_level", "signal_slices",
-           "slice_estimates"]
+__all__ = ["CALIBRATION", "FAMILIES", "DegradationEstimate", "calibrate", "estimate_degradation",
+           "image_features", "noise_level", "signal_slices", "slice_estimates"]
 
 #: the resampling families the estimate tells apart
 FAMILIES = ("gaussian", "bicubic", "area", "kspace")
@@ -48,12 +47,6 @@ CALIBRATION: dict[float, dict] = {
                     "bicubic": (-6.183, -5.263), "area": (-5.833, -2.928), "kspace": (-4.913, -3.637)},
           "cov": ((0.9352, -0.1029), (-0.1029, 1.116))},
 }
-
-#: scale -> (a, b) of ``P(hard k-space cut) = 1 / (1 + exp(-(a m + b)))``, ``m`` the :func:`kspace_margin`;
-#: fitted by study/scripts/calibrate_kspace.py (IXI train under the blind-v1 prior, where plain k-space cuts
-#: are rare), then the intercept raised by 0.5 (prior odds of a k-space cut x 1.65): the largest step of 0.5
-#: towards even odds that kept liif-blind within 0.5 dB of bicubic on every image of mrisr families (docs/blind.md)
-KSPACE_LOGIT: dict[float, tuple[float, float]] = {2.0: (0.2282, -0.8516), 4.0: (0.6909, -0.5906)}
 
 _BANDS = ((0.10, 0.20), (0.30, 0.38), (0.44, 0.501))
 _DARK = 0.1           # background: 2x2 cells darker than this on average
@@ -138,14 +131,6 @@ def image_features(image: np.ndarray) -> tuple[tuple[float, float], float]:
     return (float(slopes[0]), float(slopes[1])), sigma
 
 
-def kspace_margin(estimate: DegradationEstimate) -> float:
-    """How much nearer the k-space family is than the nearest other (squared distance units; > 0: k-space)."""
-    others = [v for k, v in estimate.scores.items() if k != "kspace"]
-    if not others or "kspace" not in estimate.scores:
-        return 0.0
-    return float(min(others) - estimate.scores["kspace"])
-
-
 def signal_slices(lr: np.ndarray, count: int = 5, side: int = 512) -> list[np.ndarray]:
     """Up to ``count`` slices of an (N, H, W) stack with the most signal (a 2-D image: itself), each cut to
     its central ``side`` x ``side`` pixels at most (a large image is read on its centre, in bounded memory)."""
@@ -164,22 +149,6 @@ def signal_slices(lr: np.ndarray, count: int = 5, side: int = 512) -> list[np.nd
 def slice_estimates(lr: np.ndarray, scale: float) -> list[DegradationEstimate]:
     """:func:`estimate_degradation` of each of the :func:`signal_slices` of ``lr`` large enough to read (16 px)."""
     return [estimate_degradation(s, scale) for s in signal_slices(lr) if min(s.shape) >= 16]
-
-
-def kspace_probability(lr: np.ndarray, scale: float) -> float:
-    """How likely an LR image (or the slices of a stack) is a hard k-space truncation rather than a resize.
-
-    A logistic function of the median :func:`kspace_margin` of its :func:`signal_slices`, fitted on
-    IXI train images under the ``blind-v1`` prior (:data:`KSPACE_LOGIT`). A k-space truncation with a
-    window looks like a blur and reads low; a sharp (Lanczos) resize can read high: the two differ
-    mainly in where the samples sit, which no image shows by itself.
-    """
-    margins = [kspace_margin(e) for e in slice_estimates(lr, scale)]
-    if not margins:
-        return 0.0
-    a, b = _calibration_for(scale, KSPACE_LOGIT)
-    z = a * float(np.clip(np.median(margins), -30, 30)) + b
-    return float(1 / (1 + np.exp(-z)))
 
 
 def _calibration_for(scale: float, calibration: Mapping[float, dict]) -> dict:

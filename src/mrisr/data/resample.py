@@ -303,6 +303,34 @@ def kspace_upsample(lr: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
     return out.astype(np.float32)
 
 
+def kspace_consistent(sr: np.ndarray, lr: np.ndarray, weight: float = 1.0) -> np.ndarray:
+    """Move an HR estimate's central k-space block towards that of a plain k-space-truncated LR image.
+
+    ``sr + weight * kspace_upsample(lr - K(sr))``, ``K`` the plain :func:`kspace_image` to ``lr``'s
+    shape: with ``weight`` 1 the result agrees with the data (``K(result) == lr`` at every frequency but
+    the Nyquist row and column of an even-sized ``lr``, which the real part halves), the classical
+    data-consistency step of MRI reconstruction; with noise in ``lr`` a smaller weight is better (it
+    puts that noise back).
+
+    Parameters
+    ----------
+    sr : numpy.ndarray
+        (..., H, W) HR estimate on the DFT grid's HR pixels.
+    lr : numpy.ndarray
+        (..., h, w) the LR image it was made from.
+    weight : float
+        0 (``sr`` unchanged) to 1 (exactly consistent).
+
+    Returns
+    -------
+    numpy.ndarray
+        (..., H, W) float32, not clipped.
+    """
+    sr = np.asarray(sr, dtype=np.float64)
+    residual = np.asarray(lr, dtype=np.float64) - kspace_image(sr, np.shape(lr)[-2:], KspaceConfig())
+    return (sr + weight * kspace_upsample(residual, sr.shape[-2:])).astype(np.float32)
+
+
 # --- through-plane slice profiles -----------------------------------------------------------
 
 

@@ -5,8 +5,8 @@ A method's record says which resampling family its training inputs came from
 the ELRTV presets: IXI's Gaussian pipeline). :func:`input_mismatch` reads the
 family of an LR image (:func:`mrisr.data.inspect.estimate_degradation`) and,
 where it is clearly another family on which a measured method does much better
-(:data:`BETTER`, the val table of docs/degradations.md), returns one line naming
-that method. :func:`check_input` warns with it (:class:`InputMismatchWarning`)
+(:data:`BETTER`, from the tables of docs/blind.md and docs/degradations.md),
+returns one line naming that method. :func:`check_input` warns with it (:class:`InputMismatchWarning`)
 or, with ``strict=True``, raises it as a ``ValueError`` (the CLI's ``--strict``:
 exit 2, nothing written). The check never changes an output.
 """
@@ -37,22 +37,25 @@ class Advice:
     method : str
         The better method (a registered name).
     loss : dict
-        Method family (``'liif'``, ``'elrtv'``) -> dB it lost to ``method`` on val
-        images degraded this way (docs/degradations.md); a family absent from it
-        gets no warning.
+        Method family (``'liif'``, ``'elrtv'``) -> dB it lost to ``method`` on
+        images degraded this way; a family absent from it gets no warning.
+    source : str
+        Where that was measured.
     """
 
     method: str
     loss: dict
+    source: str = "docs/blind.md"
 
 
-#: (family, scale) -> Advice, from docs/degradations.md's val table (6 images, 8-bit LR)
+#: (family, scale) -> Advice: docs/blind.md's ``mrisr families`` table (16 val and held-out images, 8-bit LR;
+#: ``noisy``: its Gaussian + Rician 0.02 row), and docs/degradations.md's val table (6 images) for ``area``
 BETTER: dict[tuple[str, int], Advice] = {
-    ("kspace", 2): Advice("zerofill", {"liif": 13.0, "elrtv": 13.6}),
-    ("kspace", 4): Advice("zerofill", {"liif": 6.6, "elrtv": 5.6}),
-    ("bicubic", 2): Advice("bicubic", {"liif": 7.3, "elrtv": 8.0}),
-    ("area", 2): Advice("bicubic", {"liif": 9.0}),
-    ("noisy", 2): Advice("bicubic", {"liif": 4.0, "elrtv": 2.2}),
+    ("kspace", 2): Advice("liif-blind", {"liif": 15.0, "elrtv": 15.7}),
+    ("kspace", 4): Advice("liif-blind", {"liif": 8.1, "elrtv": 7.1}),
+    ("bicubic", 2): Advice("liif-blind", {"liif": 10.8, "elrtv": 11.8}),
+    ("area", 2): Advice("bicubic", {"liif": 9.0}, "docs/degradations.md"),
+    ("noisy", 2): Advice("liif-blind", {"liif": 7.5, "elrtv": 5.7}),
 }
 
 _LOOKS = {"noisy": "noisy (sigma about {noise:.3f} of the range)", "kspace": "k-space truncated (hard cut-off at Nyquist)", "bicubic": "bicubic-resized (partial roll-off)",
@@ -127,7 +130,7 @@ def input_mismatch(lr: np.ndarray, spec, *, scale: float, label: str = "input") 
     trained = _TRAINED[info.trained_on] + (" noise-free" if looks == "noisy" else "")
     return (f"{label} looks {_LOOKS[looks].format(noise=noise)}; {spec.name} was fitted on {trained} images and "
             f"lost {advice.loss[info.family]:.1f} dB to {advice.method} on val images made so "
-            f"(docs/degradations.md): try --method {advice.method}")
+            f"({advice.source}): try --method {advice.method}")
 
 
 def check_input(lr: np.ndarray, spec, *, scale: float, label: str = "input", strict: bool = False) -> str | None:

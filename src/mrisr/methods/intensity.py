@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
@@ -135,14 +136,33 @@ class IntensityGuard:
         g = self.reference.gains(x).astype(np.float32)
         if np.all(g == 1):
             return self.method(lr, out_shape)
+        with _read_as_given(self.method, lr, out_shape):
+            out = self._rescaled(x, g, out_shape)
+        return out[0] if single else out
+
+    def _rescaled(self, x: np.ndarray, g: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
         xn = x / g[:, None, None]
         base = np.minimum(xn, 1.0)
         sr = np.asarray(self.method(base, out_shape), dtype=np.float32).reshape(len(x), *out_shape)
         excess = xn - base
         if excess.any():
             sr = sr + resize(excess, out_shape, kernel="bicubic", antialias=False, clip=False)
-        out = np.clip(sr * g[:, None, None], 0.0, 1.0)
-        return out[0] if single else out
+        return np.clip(sr * g[:, None, None], 0.0, 1.0)
+
+
+@contextmanager
+def _read_as_given(method, lr: np.ndarray, out_shape: tuple[int, int]):
+    """A method that reads the acquisition from its input (``liif-blind``: ``pin_reading``) reads ``lr`` as
+    given, not rescaled and clipped: rescaling hides how it was stored, clipping changes its spectrum."""
+    pin = getattr(method, "pin_reading", None)
+    if pin is None or getattr(method, "pinned", None) is not None:
+        yield
+        return
+    pin(lr, out_shape)
+    try:
+        yield
+    finally:
+        pin(None, out_shape)
 
 
 @lru_cache(maxsize=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -48,15 +49,27 @@ class LIIFMethod:
         (the convention the models are trained in). ``'kspace'``: on the DFT
         grid of a k-space truncation (a scanner's smaller acquisition matrix;
         LR pixel ``i`` at HR pixel ``i * s``): the input is shifted to the
-        first convention first (:func:`mrisr.data.resample.kspace_to_centres`).
-        ``'auto'``: the two renderings blended by how likely the input is a
-        hard k-space cut (:func:`mrisr.data.inspect.kspace_probability`; one
-        rendering when that is below 2 % or above 98 %).
+        first convention first (:func:`mrisr.data.resample.kspace_to_centres`)
+        and the output then pulled towards the input's own spectrum, as far
+        as the input reads as a plain, noise-free cut
+        (:func:`mrisr.data.resample.kspace_consistent`).
+        ``'auto'``: read the input (:func:`mrisr.data.acquisition.read_acquisition`)
+        and render it once, as :meth:`~mrisr.data.acquisition.Reading.rendering`
+        says: as resized, as a k-space cut, or, where ``specialists`` has a
+        method for the scale, by that method as the study's own pipeline.
+        (Blending the readings costs a rendering each; on the 16 images of
+        docs/blind.md it gained at most 0.46 dB, at 4x:
+        ``study/models/acquisition_reader.shares.md``.)
+    specialists : mapping, optional
+        Scale -> a function of no arguments that builds the method for
+        inputs read as the IXI study's pipeline at that scale (``liif-x2``,
+        ``liif-x4`` for ``liif-blind``); built on first use.
     """
 
     def __init__(self, path: str | Path, *, device: str = "cpu", batch_size: int = 4,
                  chunk: int | None = None, name: str | None = None, info: dict | None = None,
-                 self_ensemble: bool = False, acquisition: str = "resize") -> None:
+                 self_ensemble: bool = False, acquisition: str = "resize",
+                 specialists: Mapping[float, Callable[[], Any]] | None = None) -> None:
         from mrisr.devices import parse_device
         from mrisr.models.checkpoint import load_model
         from mrisr.models.liif import prefer_layout
@@ -70,6 +83,9 @@ class LIIFMethod:
         self.batch_size, self.chunk = int(batch_size), chunk
         self.self_ensemble = bool(self_ensemble)
         self.name = name or f"liif:{Path(path).name}"
+        self.specialists = dict(specialists or {})
+        self._built: dict[float, Any] = {}
+        self.pinned = None  # a Reading that every call uses instead of reading its own input (pin_reading)
         self.info: dict[str, Any] = {**meta, **(info or {}), "self_ensemble": self.self_ensemble,
                                      "acquisition": acquisition}
 
@@ -86,19 +102,53 @@ class LIIFMethod:
     def __call__(self, lr: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
         if self.acquisition == "resize":
             return self._guarded(lr, out_shape)
-        from mrisr.data.inspect import kspace_probability
-        from mrisr.data.resample import kspace_to_centres
+        from mrisr.data.acquisition import read_acquisition
 
-        p = 1.0
-        if self.acquisition == "auto":
-            p = kspace_probability(lr, out_shape[0] / np.shape(lr)[-2])
-            logger.debug("%s: P(k-space truncation) = %.3f", self.name, p)
-            if p < 0.02:
-                return self._guarded(lr, out_shape)
-        shifted = self._guarded(kspace_to_centres(lr, out_shape), out_shape)
-        if p > 0.98:
-            return shifted
-        return (p * shifted + (1 - p) * self._guarded(lr, out_shape)).astype(np.float32)
+        reading = self.pinned or read_acquisition(lr, out_shape[0] / np.shape(lr)[-2])
+        name = "kspace" if self.acquisition == "kspace" else self._choose(reading, out_shape[0] / np.shape(lr)[-2])
+        logger.debug("%s: rendered as %s", self.name, name)
+        return self._render_as(name, lr, out_shape, reading)
+
+    def pin_reading(self, lr: np.ndarray, out_shape: tuple[int, int]) -> None:
+        """Read ``lr`` (e.g. a volume's fullest slices) once and use that reading for every later call, so
+        that all the batches of one volume are rendered alike (``None`` unpins); a no-op for ``'resize'``."""
+        from mrisr.data.acquisition import read_acquisition
+
+        self.pinned = None
+        if lr is not None and self.acquisition != "resize":
+            self.pinned = read_acquisition(lr, out_shape[0] / np.shape(lr)[-2])
+            logger.info("%s: input read as %s", self.name,
+                        ", ".join(f"{k} {v:.2f}" for k, v in self.pinned.probabilities.items()))
+
+    def rendering_for(self, lr: np.ndarray, out_shape: tuple[int, int]) -> str:
+        """``acquisition='auto'``: how ``lr`` will be rendered (``'resize'``, ``'kspace'`` or ``'study'``)."""
+        from mrisr.data.acquisition import read_acquisition
+
+        scale = out_shape[0] / np.shape(lr)[-2]
+        return self._choose(self.pinned or read_acquisition(lr, scale), scale)
+
+    def _choose(self, reading, scale: float) -> str:
+        return reading.rendering(study=self._specialist_scale(scale) is not None)
+
+    def _specialist_scale(self, scale: float) -> float | None:
+        return next((s for s in self.specialists if abs(s - scale) < 1e-6), None)
+
+    def _render_as(self, name: str, lr: np.ndarray, out_shape: tuple[int, int], reading) -> np.ndarray:
+        """Render ``lr`` as read: ``'resize'``; ``'kspace'`` (shifted to footprint centres, then pulled towards
+        the input's spectrum by the reading's :meth:`~mrisr.data.acquisition.Reading.consistency_weight`);
+        ``'study'`` (by the specialist of the scale)."""
+        if name == "resize":
+            return self._guarded(lr, out_shape)
+        if name == "kspace":
+            from mrisr.data.resample import kspace_consistent, kspace_to_centres
+
+            sr = self._guarded(kspace_to_centres(lr, out_shape), out_shape)
+            weight = reading.consistency_weight()
+            return np.clip(kspace_consistent(sr, lr, weight), 0, 1) if weight > 0 else sr
+        s = self._specialist_scale(out_shape[0] / np.shape(lr)[-2])
+        if s not in self._built:
+            self._built[s] = self.specialists[s]()
+        return self._built[s](lr, out_shape)
 
     def _guarded(self, lr: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
         """Render, shrinking the batch and chunk after a GPU out-of-memory error."""
@@ -171,6 +221,10 @@ def _shipped(method: str):
         card = {"card": entry.card, "sha256": entry.sha256}
         if entry.trained_on is None:  # a blind model reads the acquisition from the input by default
             params.setdefault("acquisition", BLIND_ACQUISITION)
+            shared = {k: v for k, v in params.items() if k in ("device", "batch_size", "chunk", "self_ensemble")}
+            params["specialists"] = {s: partial(_shipped(m), scale=s, **shared) for s, m in entry.specialists.items()}
+            card["specialists"] = {f"{s:g}": {"method": m, "sha256": entry_for(m).sha256}
+                                   for s, m in entry.specialists.items()}
         return LIIFMethod(verified_path(entry), name=method, info=card, **params)
 
     return make

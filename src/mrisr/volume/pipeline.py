@@ -199,6 +199,10 @@ def _run_batch(block, fn, plane_out, imap, src, store) -> np.ndarray:
     return encode(phys, store.dtype, slope=store.slope, inter=store.inter)
 
 
+#: a method that reads its input (``pin_reading``, e.g. liif-blind) reads a volume on this many fullest planes
+PIN_PLANES = 5
+
+
 def process(src: Source, out_shape: tuple[int, int, int], axis: int, fn, store: Storage, *, batch_size: int,
             progress: bool) -> np.ndarray:
     """Run ``fn`` on the planes across ``axis`` in batches and return the stored output voxels.
@@ -228,11 +232,19 @@ def process(src: Source, out_shape: tuple[int, int, int], axis: int, fn, store: 
     view_in, view_out = np.moveaxis(src.raw, axis, 0), np.moveaxis(out, axis, 0)
     plane_out = view_out.shape[1:]
     n = view_in.shape[0]
-    with tqdm(total=n, unit="slice", desc="upscaling", disable=not progress, leave=False) as bar:
-        for start in range(0, n, batch_size):
-            stop = min(start + batch_size, n)
-            view_out[start:stop] = _run_batch(view_in[start:stop], fn, plane_out, imap, src, store)
-            bar.update(stop - start)
+    pin = getattr(fn, "pin_reading", None) if fn is not None else None
+    if pin is not None:  # one reading of how the volume was acquired, not one per batch
+        fullest = sorted(np.argsort([float(np.std(view_in[i])) for i in range(n)])[::-1][:PIN_PLANES])
+        pin(imap.to_unit(view_in[fullest].astype(np.float64) * src.slope + src.inter), plane_out)
+    try:
+        with tqdm(total=n, unit="slice", desc="upscaling", disable=not progress, leave=False) as bar:
+            for start in range(0, n, batch_size):
+                stop = min(start + batch_size, n)
+                view_out[start:stop] = _run_batch(view_in[start:stop], fn, plane_out, imap, src, store)
+                bar.update(stop - start)
+    finally:
+        if pin is not None:
+            pin(None, plane_out)  # a method object given by the caller reads its next inputs itself again
     return out
 
 

@@ -164,7 +164,8 @@ def _method_spec(method: Any, params: dict | None, profile: str, thickness: floa
     """``(method, scale, params)`` to build: a method whose record takes an operator (ELRTV) is told the slice
     profile, and plain ``'elrtv'`` gets its through-plane preset.
 
-    Plain ``'elrtv'`` uses the shipped through-plane preset of the nearer factor (2 below 3, else 4), tuned
+    A method that could read its input as a k-space cut (``acquisition``) renders it as resized: the
+    planes' thick axis is a slice profile. Plain ``'elrtv'`` uses the shipped through-plane preset of the nearer factor (2 below 3, else 4), tuned
     on IXI slices thickened along one axis (the repository's ``release/tune_through_plane.py``); ``elrtv:PRESET.yaml`` uses
     the given preset. Methods that take an operator are given the ``slice_profile`` one unless ``params``
     holds an operator.
@@ -176,6 +177,8 @@ def _method_spec(method: Any, params: dict | None, profile: str, thickness: floa
     spec = parse_spec(method)
     info = method_info(spec)
     if not info.takes_operator:
+        if info.params is not None and "acquisition" in info.params:  # a thick-slice plane is no k-space cut
+            return method, factor, {"acquisition": "resize", **(params or {})}
         return method, factor, params
     scale = factor
     if info.family == "elrtv" and spec.arg is None:

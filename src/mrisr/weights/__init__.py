@@ -35,6 +35,8 @@ class WeightEntry:
     scale_range: tuple[float, float] | None = None
     # the resampling family of its training LR images (None: many, a blind model); see MethodInfo.trained_on
     trained_on: str | None = "gaussian"
+    # scale -> the shipped method a blind model hands an input read as the study's own pipeline at that scale
+    specialists: dict[float, str] = field(default_factory=dict, hash=False, compare=False)
 
     def validated_for(self, method: str, scale: float) -> bool:
         """Whether method name ``method`` of this file is validated for ``scale``."""
@@ -86,6 +88,7 @@ def index() -> tuple[WeightEntry, ...]:
             default=bool(e.get("default", True)), intensity=e.get("intensity", {}).get("scales"),
             scale_range=tuple(float(v) for v in e["scale_range"]) if e.get("scale_range") else None,
             trained_on=e.get("trained_on", "gaussian"),
+            specialists={float(k): v for k, v in e.get("specialists", {}).items()},
         )
         for e in _index_data().get("weights", [])
     )
@@ -125,11 +128,22 @@ def sha256_of(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def verified_path(entry: WeightEntry) -> Path:
-    """The entry's file, after checking its SHA-256."""
-    p = entry.path
+def _checked(p: Path, sha256: str) -> Path:
     if not p.is_file():
         raise InputError("shipped weight file is missing from the installation", p)
-    if sha256_of(p) != entry.sha256:
+    if sha256_of(p) != sha256:
         raise InputError("shipped weight file does not match its SHA-256 (corrupt install?)", p)
     return p
+
+
+def verified_path(entry: WeightEntry) -> Path:
+    """The entry's file, after checking its SHA-256."""
+    return _checked(entry.path, entry.sha256)
+
+
+def reader_path(file: str) -> Path:
+    """A shipped reader's file (``index.json``'s ``readers``: not an SR model), after checking its SHA-256."""
+    for r in _index_data().get("readers", []):
+        if r["file"] == file:
+            return _checked(Path(str(resources.files(__name__) / file)), r["sha256"])
+    raise InputError("not listed under 'readers' in the weights index", file)
