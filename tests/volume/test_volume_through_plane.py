@@ -11,7 +11,7 @@ from mrisr.classical.operators import profile_matrix
 from mrisr.errors import InputError
 from mrisr.methods import make_method
 from mrisr.volume import fov_points, slice_plan, upscale_through_plane, upscale_through_plane_file
-from mrisr.volume.through_plane import CROP_MARGIN, foreground_span
+from mrisr.volume.through_plane import CROP_MARGIN, background_floor, foreground_span
 
 OBLIQUE = from_matvec(
     np.array([[0.8, -0.3, 0.9], [0.3, 0.85, -0.6], [-0.1, 0.2, 3.9]]) @ np.diag([1.0, 1.0, 1.0]), [5.0, -7.0, 12.0]
@@ -201,3 +201,40 @@ def test_cropping_renders_only_the_anatomy_and_leaves_interpolation_unchanged():
     whole = upscale_through_plane(img, factor=4, method="bicubic", crop=False, progress=False).get_fdata()
     np.testing.assert_array_equal(cropped, whole)  # columns are interpolated independently: nothing moves
     assert (cropped[:12] == 0).all() and cropped[12:20, 15:31].min() > 0
+
+
+def test_a_noisy_background_is_cropped_above_its_noise_floor_and_interpolated():
+    from mrisr.data.resize import resize_matrix
+
+    data = _masked_phantom()
+    rng = np.random.default_rng(6)
+    noisy = np.hypot(data + rng.normal(0, 0.02, data.shape), rng.normal(0, 0.02, data.shape)).astype(np.float32)
+    assert background_floor(data, 2) == 0.0  # a constant background: its value
+    floor = background_floor(noisy, 2)
+    assert noisy.min() + 0.05 < floor < 0.2  # a few noise sigmas up, below the anatomy
+    seen = []
+    bicubic = make_method("bicubic", scale=4)
+
+    def spy(lr, out_shape):
+        seen.append(lr.shape)
+        return bicubic(lr, out_shape)
+
+    out = upscale_through_plane(_image(noisy), factor=4, method=spy, progress=False).get_fdata()
+    m = CROP_MARGIN
+    assert seen == [(16, 16 + 2 * m, 6)] * 2 + [(16, 8 + 2 * m, 6)] * 2  # as for the masked volume
+    # voxels neither view rendered (rows 0-3 x columns 0-6) are the input interpolated linearly, noise and all
+    linear = resize_matrix(6, 24, kernel="bilinear", antialias=False)
+    np.testing.assert_allclose(out[:4, :7], noisy[:4, :7] @ linear.T, atol=1e-5)
+    assert out[:4, :7].std() > 0.005
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_cropping_works_whatever_the_slice_axis(axis):
+    data = np.zeros((30, 30, 30), np.float32)
+    data[10:20, 8:22, 12:18] = 0.3 + 0.7 * np.random.default_rng(7).random((10, 14, 6))
+    zooms = [1.0, 1.0, 1.0]
+    zooms[axis] = 3.0
+    img = _image(data, zooms=tuple(zooms))
+    cropped = upscale_through_plane(img, axis=axis, factor=3, method="bicubic", progress=False).get_fdata()
+    whole = upscale_through_plane(img, axis=axis, factor=3, method="bicubic", crop=False, progress=False).get_fdata()
+    np.testing.assert_allclose(cropped, whole, atol=1e-6)

@@ -14,7 +14,8 @@ held-out slices stop improving), and then renders the planes; on a simulated
 thick-slice MNI volume it beat ELRTV by 1.2 to 3.5 dB at 2x to 6x (the
 repository's ``docs/results.md``, "Through-plane"; times in
 ``benchmarks/results/through_plane_speed.md``). Only the columns of each block of
-planes that differ from a constant background are rendered (:func:`foreground_span`).
+planes that rise above the background (a constant one, or a few noise sigmas of a
+noisy one) are rendered (:func:`foreground_span`); the rest is interpolated.
 
 Methods that take a degradation operator (ELRTV) are told the acquisition: a
 ``slice_profile`` operator (:func:`mrisr.classical.operators.profile_matrix`)
@@ -65,22 +66,51 @@ logger = logging.getLogger(__name__)
 CROP_MARGIN = 8
 
 
-def foreground_span(planes: np.ndarray, background: float, margin: int = CROP_MARGIN) -> slice | None:
-    """The columns of a block of planes that hold anything but a constant background, grown by ``margin``.
+#: a noisy background (no constant value outside the anatomy) counts as background up to this many noise
+#: sigmas above the volume's minimum (Rayleigh noise passes 6 sigmas once in 6.6e7 voxels)
+NOISE_SIGMAS = 6.0
+#: ... when at least this fraction of those planes is dark background (else nothing counts as background)
+MIN_DARK = 0.05
+
+
+def background_floor(raw: np.ndarray, axis: int) -> float:
+    """The stored value at or below which a voxel counts as background (:func:`foreground_span`).
+
+    The volume's minimum where that is a constant background (held by at least 1 % of the voxels: a masked,
+    skull-stripped or padded volume). Otherwise the background is noise (a magnitude image's Rician floor):
+    the minimum plus :data:`NOISE_SIGMAS` noise sigmas, read (:func:`mrisr.data.inspect.noise_level`) from
+    the dark parts of five planes across ``axis``, the in-plane images; the minimum again where those planes
+    are less than :data:`MIN_DARK` dark.
+    """
+    from mrisr.data.inspect import noise_level
+
+    lo, hi = float(raw.min()), float(raw.max())
+    if hi <= lo or np.count_nonzero(raw == lo) >= 0.01 * raw.size:
+        return lo
+    index = np.linspace(0, raw.shape[axis] - 1, 7).round().astype(int)[1:-1]
+    sigma, dark = np.median([noise_level((np.take(raw, i, axis=axis) - lo) / (hi - lo)) for i in index], axis=0)
+    if dark < MIN_DARK:  # no background to read the noise from: render everything
+        return lo
+    return lo + NOISE_SIGMAS * float(sigma) * (hi - lo)
+
+
+def foreground_span(planes: np.ndarray, floor: float, margin: int = CROP_MARGIN) -> slice | None:
+    """The columns of a block of planes that hold anything above the background ``floor``, grown by ``margin``.
 
     A masked or skull-stripped volume (or one padded to a larger field of view)
     holds exactly one value, its minimum, outside the anatomy; nnU-Net crops such
     volumes to their non-zero box before inference, and so does the through-plane
     path, per block of planes: only these columns are rendered (the slice axis is
-    whole), the rest keeps the background value, which any interpolation would
-    give there. A volume with a noisy background keeps (almost) every column.
+    whole), the rest is interpolated linearly, which for a constant background
+    gives that constant. For a noisy background :func:`background_floor` sets
+    the floor a few noise sigmas up.
 
     Parameters
     ----------
     planes : (B, W, n) array
         Stored values of ``B`` planes: ``W`` in-plane columns, ``n`` slices.
-    background : float
-        The constant background (the volume's minimum).
+    floor : float
+        The background's highest stored value (:func:`background_floor`).
     margin : int
         Background columns kept on each side, so the model sees the anatomy's edge in context.
 
@@ -89,7 +119,7 @@ def foreground_span(planes: np.ndarray, background: float, margin: int = CROP_MA
     slice or None
         The columns to render; None when the block is background only.
     """
-    hit = np.flatnonzero((planes != background).any(axis=(0, 2)))
+    hit = np.flatnonzero((planes > floor).any(axis=(0, 2)))
     if not hit.size:
         return None
     return slice(max(0, int(hit[0]) - margin), min(planes.shape[1], int(hit[-1]) + 1 + margin))
@@ -257,33 +287,40 @@ def _through_plane(img, *, factor, spacing, axis, method, params, profile, thick
 
 def _render_views(fn, src, axis, n_out, imap, batch_size, progress, crop) -> np.ndarray:
     """The mean of the two views' [0, 1] estimates of ``src.raw`` with ``n_out`` slices along ``axis``; with
-    ``crop``, each block of planes is rendered over its :func:`foreground_span` only."""
+    ``crop``, each block of planes is rendered over its :func:`foreground_span` only, the rest interpolated."""
     from tqdm.auto import tqdm
 
-    raw, bg = src.raw, src.raw.min()
+    from mrisr.data.resize import resize_matrix
+
+    raw = src.raw
+    floor = background_floor(raw, axis) if crop else None
+    linear = resize_matrix(raw.shape[axis], n_out, kernel="bilinear", antialias=False)
     shape = list(raw.shape)
     shape[axis] = n_out
     views = [a for a in range(3) if a != axis]
     acc = np.zeros(shape, dtype=np.float32)  # the sum of the two views' [0, 1] estimates
-    fill = imap.to_unit(np.float64(bg) * src.slope + src.inter)  # where a view renders nothing
     rendered = 0
     with tqdm(total=sum(raw.shape[a] for a in views), unit="plane", desc="through-plane",
               disable=not progress, leave=False) as bar:
-        for a in views:
-            view_in = np.moveaxis(raw, a, 0)
-            view_acc = np.moveaxis(acc, a, 0)
+        for a in views:  # planes (B, W, n): the slice axis last, as foreground_span reads them
+            view_in = np.moveaxis(raw, (a, axis), (0, 2))
+            view_acc = np.moveaxis(acc, (a, axis), (0, 2))
             for start in range(0, view_in.shape[0], batch_size):
                 block = view_in[start:start + batch_size]
-                cols = foreground_span(block, bg) if crop else slice(None)
-                sr = np.full(view_acc[start:start + batch_size].shape, fill, dtype=np.float32)
-                if cols is not None:
-                    sr[:, cols] = apply_method(fn, block[:, cols], sr[:, cols].shape[1:], imap, src)
-                    rendered += block[:, cols].size
+                cols = foreground_span(block, floor) if crop else slice(None)
+                if cols == slice(None) or cols == slice(0, block.shape[1]):
+                    sr = apply_method(fn, block, (block.shape[1], n_out), imap, src)
+                else:  # where nothing is rendered, linear interpolation (a constant background stays constant)
+                    unit = imap.to_unit(block.astype(np.float64) * src.slope + src.inter)
+                    sr = (unit @ linear.T).astype(np.float32)
+                    if cols is not None:
+                        sr[:, cols] = apply_method(fn, block[:, cols], sr[:, cols].shape[1:], imap, src)
+                rendered += block[:, cols].size if cols is not None else 0
                 view_acc[start:start + batch_size] += sr
                 bar.update(block.shape[0])
     if crop:
-        logger.info("%s: rendered %.0f %% of the planes' voxels (the rest is constant background)", src.label,
-                    100 * rendered / (len(views) * raw.size))
+        logger.info("%s: rendered %.0f %% of the planes' voxels (the rest is background, interpolated)",
+                    src.label, 100 * rendered / (len(views) * raw.size))
     return acc / len(views)
 
 
@@ -340,9 +377,10 @@ def upscale_through_plane(
     batch_size, dtype, progress
         As in :func:`mrisr.volume.upscale_volume` (``batch_size`` counts planes).
     crop : bool, default True
-        Render each block of planes only over the columns that differ from a
-        constant background (a masked or skull-stripped volume's), with a margin
-        of :data:`CROP_MARGIN` voxels; the rest keeps the background value
+        Render each block of planes only over the columns that rise above the
+        background (a masked volume's constant, or a noisy background's floor:
+        :func:`background_floor`), with a margin of :data:`CROP_MARGIN` voxels;
+        the rest is interpolated linearly, which keeps a constant background
         (:func:`foreground_span`). ``False`` renders every plane whole.
 
     Returns
