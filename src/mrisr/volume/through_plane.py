@@ -195,10 +195,10 @@ def _method_spec(method: Any, params: dict | None, profile: str, thickness: floa
     profile, and plain ``'elrtv'`` gets its through-plane preset.
 
     A method that could read its input as a k-space cut (``acquisition``) renders it as resized: the
-    planes' thick axis is a slice profile. Plain ``'elrtv'`` uses the shipped through-plane preset of the nearer factor (2 below 3, else 4), tuned
-    on IXI slices thickened along one axis (the repository's ``release/tune_through_plane.py``); ``elrtv:PRESET.yaml`` uses
-    the given preset. Methods that take an operator are given the ``slice_profile`` one unless ``params``
-    holds an operator.
+    planes' thick axis is a slice profile. Plain ``'elrtv'`` uses the shipped through-plane preset of the
+    nearer factor (2 below 3, else 4), tuned on IXI slices thickened along one axis (the repository's
+    ``release/tune_through_plane.py``); ``elrtv:PRESET.yaml`` uses the given preset. Methods that take an
+    operator are given the ``slice_profile`` one unless ``params`` holds an operator.
     """
     from mrisr.methods import method_info, parse_spec
 
