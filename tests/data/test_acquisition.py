@@ -58,7 +58,7 @@ def test_reading_leaves_out_the_study_pipeline_away_from_2x_and_4x():
     assert at2.study == pytest.approx(0.4) and at2.kspace == pytest.approx(0.4)
     at3 = read_acquisition(lr, 3, reader=r)
     assert at3.study == 0 and at3.probabilities["resize"] == pytest.approx(0.6)
-    assert read_acquisition(np.zeros((8, 8)), 2, reader=r).likeliest == "resize"  # too small to read
+    assert read_acquisition(np.zeros((8, 8)), 2, reader=r).probabilities["resize"] == 1.0  # too small to read
 
 
 def test_shipped_reader_reads_synthetic_slices_it_never_saw():

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mrisr.data.inspect import noise_level, signal_slices
+from mrisr.data.inspect import axial_power, noise_level, signal_slices
 
 __all__ = ["CLASSES", "CONSISTENCY_NOISE_FLOOR", "CONSISTENCY_NOISE_SLOPE", "FEATURES", "NOISY_INPUT",
            "NOISY_KSPACE_SHARE", "AcquisitionReader", "Reading", "acquisition_features", "default_reader", "read_acquisition"]
@@ -74,12 +74,8 @@ def _grid_cells(power: np.ndarray) -> np.ndarray:
 
 def _axial_bands(x: np.ndarray) -> np.ndarray:
     """Mean row and column power in 0.1-0.2 cycles/pixel, then in each band of ``_BANDS``."""
-    rows = (np.abs(np.fft.rfft(x, axis=1)) ** 2).mean(0)
-    cols = (np.abs(np.fft.rfft(x, axis=0)) ** 2).mean(1)
-    n = min(len(rows), len(cols))
-    prof = (rows[np.linspace(0, len(rows) - 1, n).round().astype(int)]
-            + cols[np.linspace(0, len(cols) - 1, n).round().astype(int)]) / 2
-    f = np.arange(n) / (2.0 * (n - 1))
+    prof = axial_power(x)
+    f = np.arange(len(prof)) / (2.0 * (len(prof) - 1))
     edges = (0.1,) + _BANDS
     return np.array([prof[(f >= lo) & (f < hi)].mean() for lo, hi in zip(edges[:-1], edges[1:], strict=True)])
 
@@ -92,6 +88,11 @@ def acquisition_features(image: np.ndarray, scale: float) -> np.ndarray:
     ValueError
         Not a 2-D image of at least 16 x 16 pixels.
     """
+    return _features_and_noise(image, scale)[0]
+
+
+def _features_and_noise(image: np.ndarray, scale: float) -> tuple[np.ndarray, float]:
+    """:func:`acquisition_features` and the noise sigma it read (:func:`read_acquisition` reports it too)."""
     x = np.asarray(image, dtype=np.float64)
     if x.ndim != 2 or min(x.shape) < _MIN_SIDE:
         raise ValueError(f"expected a 2-D image of at least {_MIN_SIDE}x{_MIN_SIDE} pixels, got shape {x.shape}")
@@ -100,8 +101,9 @@ def acquisition_features(image: np.ndarray, scale: float) -> np.ndarray:
     bands = _db(_axial_bands(xc))
     sigma, dark = noise_level(x)
     on_grid = float(np.mean(np.abs(x * 255 - np.round(x * 255)) < 1e-3))
-    return np.concatenate([grid - grid[1], bands[1:] - bands[0],
-                           [np.log10(sigma + 1e-4), dark, on_grid, np.log2(scale)]])
+    features = np.concatenate([grid - grid[1], bands[1:] - bands[0],
+                               [np.log10(sigma + 1e-4), dark, on_grid, np.log2(scale)]])
+    return features, sigma
 
 
 #: the data-consistency weight of a plain k-space reading falls from 1 at this noise reading (what the
@@ -136,10 +138,6 @@ class Reading:
     def study(self) -> float:
         """Probability of the study's own pipeline (only read at scales 2 and 4)."""
         return self.probabilities["study"]
-
-    @property
-    def likeliest(self) -> str:
-        return max(self.probabilities, key=self.probabilities.get)
 
     def rendering(self, study: bool = True) -> str:
         """How to render the input, once: ``'kspace'``, ``'resize'`` or ``'study'`` (the study's own
@@ -227,9 +225,9 @@ def read_acquisition(lr: np.ndarray, scale: float, reader: AcquisitionReader | N
     if not slices:
         p[0] = 1.0
     else:
-        model = reader or default_reader()
-        p = model.probabilities(np.stack([acquisition_features(s, scale) for s in slices])).mean(axis=0)
-        noise = float(np.median([noise_level(s)[0] for s in slices]))
+        features, sigmas = zip(*(_features_and_noise(s, scale) for s in slices), strict=True)
+        p = (reader or default_reader()).probabilities(np.stack(features)).mean(axis=0)
+        noise = float(np.median(sigmas))
     if not any(abs(scale - s) < 1e-6 for s in (2.0, 4.0)):
         p[0], p[-1] = p[0] + p[-1], 0.0
     return Reading(dict(zip(CLASSES, (float(v) for v in p), strict=True)), noise)

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CALIBRATION", "FAMILIES", "DegradationEstimate", "calibrate", "estimate_degradation",
-           "image_features", "noise_level", "signal_slices", "slice_estimates"]
+__all__ = ["CALIBRATION", "FAMILIES", "DegradationEstimate", "axial_power", "calibrate", "estimate_degradation",
+           "fullest", "image_features", "noise_level", "signal_slices", "slice_estimates"]
 
 #: the resampling families the estimate tells apart
 FAMILIES = ("gaussian", "bicubic", "area", "kspace")
@@ -101,6 +101,22 @@ def noise_level(image: np.ndarray) -> tuple[float, float]:
     return float(1.4826 * np.median(np.abs(d[dark])) / _RAYLEIGH_SD), float(dark.mean())
 
 
+def axial_power(x: np.ndarray) -> np.ndarray:
+    """The mean row and column power spectra of a 2-D image, averaged on a common grid from 0 to Nyquist
+    (``len`` the shorter axis' ``rfft`` length; sample ``i`` at ``i / (2 (len - 1))`` cycles/pixel)."""
+    rows = (np.abs(np.fft.rfft(x, axis=1)) ** 2).mean(0)
+    cols = (np.abs(np.fft.rfft(x, axis=0)) ** 2).mean(1)
+    n = min(len(rows), len(cols))
+    return (rows[np.linspace(0, len(rows) - 1, n).round().astype(int)]
+            + cols[np.linspace(0, len(cols) - 1, n).round().astype(int)]) / 2
+
+
+def fullest(stack: np.ndarray, count: int) -> list[int]:
+    """Indices, ascending, of the ``count`` slices of an (N, H, W) stack with the largest standard deviation."""
+    spread = [float(np.std(s, dtype=np.float64)) for s in stack]
+    return sorted(int(i) for i in np.argsort(spread)[::-1][:count])
+
+
 def _band(power: np.ndarray, lo: float, hi: float) -> float:
     f = np.arange(len(power)) / (2.0 * (len(power) - 1))
     return float(power[(f >= lo) & (f < hi)].mean())
@@ -117,12 +133,7 @@ def image_features(image: np.ndarray) -> tuple[tuple[float, float], float]:
     x = np.asarray(image, dtype=np.float64)
     if x.ndim != 2 or min(x.shape) < 16:
         raise ValueError(f"expected a 2-D image of at least 16x16 pixels, got shape {x.shape}")
-    xc = x - x.mean()
-    rows = (np.abs(np.fft.rfft(xc, axis=1)) ** 2).mean(0)
-    cols = (np.abs(np.fft.rfft(xc, axis=0)) ** 2).mean(1)
-    n = min(len(rows), len(cols))
-    power = (rows[np.linspace(0, len(rows) - 1, n).round().astype(int)]
-             + cols[np.linspace(0, len(cols) - 1, n).round().astype(int)]) / 2
+    power = axial_power(x - x.mean())
     sigma, dark = noise_level(x)
     floor = sigma ** 2 * np.sqrt(x.shape[0] * x.shape[1]) * ((1 - dark) + _RAYLEIGH_VAR * dark)
     clean = np.maximum(power - floor, 1e-3 * power + 1e-30)
@@ -139,11 +150,10 @@ def signal_slices(lr: np.ndarray, count: int = 5, side: int = 512) -> list[np.nd
         raise ValueError(f"expected (H, W) or (N, H, W) images, got shape {x.shape}")
     h, w = x.shape[-2:]
     top, left = max((h - side) // 2, 0), max((w - side) // 2, 0)
-    x = x[..., top:top + side, left:left + side].astype(np.float64)
+    x = x[..., top:top + side, left:left + side]
     if x.ndim == 2:
-        return [x]
-    order = np.argsort(x.reshape(len(x), -1).std(1))[::-1]
-    return [x[i] for i in sorted(order[:count])]
+        return [x.astype(np.float64)]
+    return [x[i].astype(np.float64) for i in fullest(x, count)]  # only the chosen slices are copied
 
 
 def slice_estimates(lr: np.ndarray, scale: float) -> list[DegradationEstimate]:

@@ -104,8 +104,9 @@ class LIIFMethod:
             return self._guarded(lr, out_shape)
         from mrisr.data.acquisition import read_acquisition
 
-        reading = self.pinned or read_acquisition(lr, out_shape[0] / np.shape(lr)[-2])
-        name = "kspace" if self.acquisition == "kspace" else self._choose(reading, out_shape[0] / np.shape(lr)[-2])
+        scale = out_shape[0] / np.shape(lr)[-2]
+        reading = self.pinned or read_acquisition(lr, scale)
+        name = "kspace" if self.acquisition == "kspace" else self._choose(reading, scale)
         logger.debug("%s: rendered as %s", self.name, name)
         return self._render_as(name, lr, out_shape, reading)
 

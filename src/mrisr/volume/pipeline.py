@@ -19,6 +19,7 @@ import nibabel as nib
 import numpy as np
 
 from mrisr._atomic import atomic_path
+from mrisr.data.inspect import fullest
 from mrisr.data.io import is_nifti_file, load_nifti
 from mrisr.errors import InputError
 from mrisr.volume.geometry import voxel_map
@@ -234,8 +235,8 @@ def process(src: Source, out_shape: tuple[int, int, int], axis: int, fn, store: 
     n = view_in.shape[0]
     pin = getattr(fn, "pin_reading", None) if fn is not None else None
     if pin is not None:  # one reading of how the volume was acquired, not one per batch
-        fullest = sorted(np.argsort([float(np.std(view_in[i])) for i in range(n)])[::-1][:PIN_PLANES])
-        pin(imap.to_unit(view_in[fullest].astype(np.float64) * src.slope + src.inter), plane_out)
+        planes = view_in[fullest(view_in, PIN_PLANES)]
+        pin(imap.to_unit(planes.astype(np.float64) * src.slope + src.inter), plane_out)
     try:
         with tqdm(total=n, unit="slice", desc="upscaling", disable=not progress, leave=False) as bar:
             for start in range(0, n, batch_size):

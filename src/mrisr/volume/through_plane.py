@@ -307,8 +307,9 @@ def _render_views(fn, src, axis, n_out, imap, batch_size, progress, crop) -> np.
             view_acc = np.moveaxis(acc, (a, axis), (0, 2))
             for start in range(0, view_in.shape[0], batch_size):
                 block = view_in[start:start + batch_size]
-                cols = foreground_span(block, floor) if crop else slice(None)
-                if cols == slice(None) or cols == slice(0, block.shape[1]):
+                whole = slice(0, block.shape[1])
+                cols = foreground_span(block, floor) if crop else whole
+                if cols == whole:
                     sr = apply_method(fn, block, (block.shape[1], n_out), imap, src)
                 else:  # where nothing is rendered, linear interpolation (a constant background stays constant)
                     unit = imap.to_unit(block.astype(np.float64) * src.slope + src.inter)
