@@ -108,3 +108,11 @@ def test_liif_out_of_memory_retries_smaller_then_says_what_to_set(tmp_path, capl
     method.model.upscale = lambda *a, **k: (_ for _ in ()).throw(torch.OutOfMemoryError("CUDA out of memory"))
     with pytest.raises(InputError, match=f"out of memory even with one image at a time and --chunk {MIN_CHUNK}"):
         method(lr, (16, 16))
+
+
+def test_fast_bfloat16_is_a_cpu_property_and_says_no_when_it_cannot_tell(monkeypatch):
+    from mrisr.devices import fast_bfloat16
+
+    assert fast_bfloat16(torch.device("meta")) is False  # only a CPU is asked
+    monkeypatch.setattr(torch.backends.mkldnn, "is_available", lambda: False)
+    assert fast_bfloat16(torch.device("cpu")) is False  # no oneDNN: autocast would not pay

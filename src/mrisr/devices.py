@@ -129,3 +129,16 @@ def free_cached_memory() -> None:
 
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
+
+
+def fast_bfloat16(device) -> bool:
+    """Whether ``device`` (a :class:`torch.device`) is a CPU with native bfloat16 arithmetic (AVX512-BF16 or
+    AMX, as oneDNN reports it), where bfloat16 autocast pays; False for any other device or when unknown."""
+    import torch
+
+    if device.type != "cpu" or not torch.backends.mkldnn.is_available():
+        return False
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # an older or a slimmer PyTorch build
+        return False

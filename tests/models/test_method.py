@@ -267,3 +267,15 @@ def test_a_pinned_reading_serves_every_call_until_unpinned(random_weights, monke
     m.pin_reading(None, (32, 32))
     m(lr, (32, 32))
     assert m.pinned is None and len(calls) == 2
+
+
+def test_bfloat16_rendering_is_close_to_float32_and_not_identical(random_weights):
+    lr = phantom(24, seed=2)
+    exact = make_method(f"liif:{random_weights}", scale=2)
+    fast = make_method(f"liif:{random_weights}", scale=2, params={"precision": "bfloat16"})
+    a, b = exact(lr, (48, 48)), fast(lr, (48, 48))
+    assert fast.info["precision"] == "bfloat16" and exact.info["precision"] == "float32"
+    assert b.dtype == np.float32 and not np.array_equal(a, b)  # it did run in bfloat16 ...
+    assert np.abs(a - b).max() < 0.02  # ... to about bfloat16's 3 significant digits
+    with pytest.raises(ValueError, match="precision must be one of float32, bfloat16"):
+        make_method(f"liif:{random_weights}", scale=2, params={"precision": "fp16"})

@@ -75,8 +75,12 @@ def test_zero_steps_is_the_starting_model_without_the_intensity_guard():
     _, lr = _phantom()
     img = nib.Nifti1Image(lr.astype(np.float32), np.diag([1.0, 1.0, 2.0, 1.0]))
     base = upscale_through_plane(img, factor=2, method="liif-slices", params={"intensity": "off"}, progress=False)
-    fitted = upscale_through_plane(img, factor=2, method="liif-selfsup", params={"steps": 0}, progress=False)
+    fitted = upscale_through_plane(img, factor=2, method="liif-selfsup", params={"steps": 0, "precision": "float32"},
+                                   progress=False)
     np.testing.assert_array_equal(fitted.get_fdata(), base.get_fdata())
+    fast = upscale_through_plane(img, factor=2, method="liif-selfsup", params={"steps": 0, "precision": "bfloat16"},
+                                 progress=False)
+    np.testing.assert_allclose(fast.get_fdata(), base.get_fdata(), atol=0.01)
 
 
 def test_fine_tuning_on_the_volume_itself_learns_the_slice_profile():
@@ -179,3 +183,27 @@ def test_fine_tuning_stops_when_validation_stalls_and_keeps_the_best_weights():
     rec = run.info["selfsup"]
     assert rec["stopped_at"] == 60 and rec["best_step"] % 5 == 0 and rec["best_step"] > 0
     assert rec["val_best"] < rec["val_first"]
+
+
+def test_precision_auto_follows_the_cpu_and_reaches_fit_and_rendering(monkeypatch):
+    import mrisr.devices
+    import mrisr.volume.selfsup as ss
+
+    with pytest.raises(ValueError, match="precision must be one of auto, float32, bfloat16"):
+        SelfSupConfig(precision="half")
+    cpu = torch.device("cpu")
+    for native in (True, False):
+        monkeypatch.setattr(mrisr.devices, "fast_bfloat16", lambda d, native=native: native)
+        assert SelfSupConfig().bfloat16(cpu) is native
+        assert SelfSupConfig(precision="float32").bfloat16(cpu) is False
+        assert SelfSupConfig(precision="bfloat16").bfloat16(cpu) is True
+    seen = []
+    real = ss.l1_step
+    monkeypatch.setattr(ss, "l1_step", lambda *a: seen.append(a[-1]) or real(*a))
+    _, lr = _phantom()
+    for precision in ("bfloat16", "float32"):
+        m = ss.fit_through_plane_model(lr / lr.max(), 2, 2.0, params={**FAST, "steps": 2, "precision": precision},
+                                       progress=False)
+        assert m.precision == precision and m.info["precision"] == precision
+        assert m.info["selfsup"]["precision"] == precision
+    assert seen == [True, True, False, False]

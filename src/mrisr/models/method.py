@@ -64,19 +64,29 @@ class LIIFMethod:
         Scale -> a function of no arguments that builds the method for
         inputs read as the IXI study's pipeline at that scale (``liif-x2``,
         ``liif-x4`` for ``liif-blind``); built on first use.
+    precision : {'float32', 'bfloat16'}, default 'float32'
+        Arithmetic of the rendering: ``'bfloat16'`` runs it under PyTorch's
+        bfloat16 autocast. On a 2-core CPU with AVX512-BF16, IXI val
+        (``mrisr evaluate --params`` with ``precision: bfloat16``): ``liif-x2``
+        1.9x faster at -0.035 dB, ``liif-x4`` 2.1x at -0.006 dB; so float32
+        stays the default for slices. The through-plane path uses bfloat16
+        where the CPU has such instructions
+        (:class:`mrisr.volume.selfsup.SelfSupConfig`).
     """
 
     def __init__(self, path: str | Path, *, device: str = "cpu", batch_size: int = 4,
                  chunk: int | None = None, name: str | None = None, info: dict | None = None,
                  self_ensemble: bool = False, acquisition: str = "resize",
-                 specialists: Mapping[float, Callable[[], Any]] | None = None) -> None:
+                 specialists: Mapping[float, Callable[[], Any]] | None = None, precision: str = "float32") -> None:
         from mrisr.devices import parse_device
         from mrisr.models.checkpoint import load_model
         from mrisr.models.liif import prefer_layout
 
         if acquisition not in ACQUISITIONS:
             raise ValueError(f"acquisition must be one of {', '.join(ACQUISITIONS)}, got {acquisition!r}")
-        self.acquisition = acquisition
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        self.acquisition, self.precision = acquisition, precision
         self.device = parse_device(device)
         self.model, meta = load_model(path, device=self.device)
         prefer_layout(self.model, self.device)
@@ -87,7 +97,7 @@ class LIIFMethod:
         self._built: dict[float, Any] = {}
         self.pinned = None  # a Reading that every call uses instead of reading its own input (pin_reading)
         self.info: dict[str, Any] = {**meta, **(info or {}), "self_ensemble": self.self_ensemble,
-                                     "acquisition": acquisition}
+                                     "acquisition": acquisition, "precision": precision}
 
     def _render(self, t, shape: tuple[int, int]):
         """(B, 1, h, w) -> (B, 1, H, W), averaged over the dihedral group when ``self_ensemble``."""
@@ -186,7 +196,8 @@ class LIIFMethod:
 
         x, single = as_batch(lr)
         out = np.empty((x.shape[0], int(out_shape[0]), int(out_shape[1])), dtype=np.float32)
-        with torch.inference_mode():
+        with torch.inference_mode(), torch.autocast(self.device.type, dtype=torch.bfloat16,
+                                                    enabled=self.precision == "bfloat16"):
             for i in range(0, len(x), self.batch_size):
                 t = torch.from_numpy(x[i : i + self.batch_size, None]).to(self.device)
                 sr = self._render(t, (int(out_shape[0]), int(out_shape[1])))
@@ -195,9 +206,11 @@ class LIIFMethod:
 
 
 #: the options of :class:`LIIFMethod` a method spec may set (``--params``, the command line's ``--device`` ...)
-LIIF_OPTIONS = frozenset({"device", "batch_size", "chunk", "self_ensemble", "acquisition"})
+LIIF_OPTIONS = frozenset({"device", "batch_size", "chunk", "self_ensemble", "acquisition", "precision"})
 #: where an LR image's samples may sit (:class:`LIIFMethod`'s ``acquisition``)
 ACQUISITIONS = ("resize", "kspace", "auto")
+#: the arithmetic of a rendering (:class:`LIIFMethod`'s ``precision``)
+PRECISIONS = ("float32", "bfloat16")
 #: the ``acquisition`` of a shipped blind model (``trained_on`` None in the index) unless one is given
 BLIND_ACQUISITION = "auto"
 #: the self-supervised through-plane LIIF (:mod:`mrisr.volume.selfsup`): fitted to a volume, so not built by name
@@ -222,7 +235,8 @@ def _shipped(method: str):
         card = {"card": entry.card, "sha256": entry.sha256}
         if entry.trained_on is None:  # a blind model reads the acquisition from the input by default
             params.setdefault("acquisition", BLIND_ACQUISITION)
-            shared = {k: v for k, v in params.items() if k in ("device", "batch_size", "chunk", "self_ensemble")}
+            shared = {k: v for k, v in params.items()
+                      if k in ("device", "batch_size", "chunk", "self_ensemble", "precision")}
             params["specialists"] = {s: partial(_shipped(m), scale=s, **shared) for s, m in entry.specialists.items()}
             card["specialists"] = {f"{s:g}": {"method": m, "sha256": entry_for(m).sha256}
                                    for s, m in entry.specialists.items()}
