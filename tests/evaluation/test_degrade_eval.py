@@ -60,3 +60,27 @@ def test_cli_bad_spec_is_one_line_exit_2(study_dataset, capsys):
                "--degrade", "rican:0.02+area"])
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1 and "did you mean 'rician'" in err
+
+
+def test_contrast_changes_target_and_input_alike_with_its_own_draws(study_dataset):
+    from mrisr.data.degrade import apply_same_grid, parse_same_grid
+
+    pairs = synthetic_pairs(study_dataset / "val")
+    plain = list(degraded_images(pairs, 2, "area", seed=4))
+    remapped = list(degraded_images(pairs, 2, "area", seed=4, contrast="remap:nonmonotone"))
+    for i, ((_, hr, lr), (_, hr_c, lr_c)) in enumerate(zip(plain, remapped, strict=True)):
+        want = np.clip(apply_same_grid(hr, parse_same_grid("remap:nonmonotone"), np.random.default_rng([4, i, 1])), 0, 1)
+        assert hr_c.dtype == hr.dtype and np.allclose(hr_c, want, atol=1e-6)
+        assert not np.allclose(hr_c, hr)  # a non-monotone remap does change the image
+        assert np.allclose(lr_c, degrade(hr_c, 2, kind="area"), atol=1e-6)  # the LR follows the changed target
+        assert lr_c.shape == lr.shape
+    with pytest.raises(ValueError, match="resampling"):
+        degraded_images(pairs, 2, "area", contrast="bicubic")
+
+
+def test_contrast_needs_a_degradation_and_is_recorded(study_dataset):
+    with pytest.raises(ValueError, match="needs a degradation spec"):
+        evaluate_split(study_dataset, "val", 2, ["bicubic"], contrast="remap:nonmonotone")
+    res = evaluate_split(study_dataset, "val", 2, ["bicubic"], degrade="area", contrast="remap:nonmonotone",
+                         progress=False)
+    assert res.meta["contrast"] == "remap:kind=nonmonotone" and "after remap" in res.meta["lr"]

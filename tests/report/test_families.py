@@ -104,3 +104,14 @@ def test_write_families_files_round_trip(hr_split, tmp_path):
     res = evaluate_families(hr_split, "val", [2], ["nearest"], families={"area": "area"}, limit=2, progress=False)
     paths = write_families(res, tmp_path / "w", resamples=50)
     assert [p.name for p in paths] == ["per_image.csv", "summary.json", "families.md"]
+
+
+def test_a_contrast_change_reaches_every_family_and_is_recorded(hr_split):
+    plain = evaluate_families(hr_split, "val", [2], ["bicubic"], families=FAMS, progress=False)
+    other = evaluate_families(hr_split, "val", [2], ["bicubic"], families=FAMS, contrast="remap:nonmonotone",
+                              progress=False)
+    assert other.meta["contrast"].startswith("remap:kind=nonmonotone") and plain.meta["contrast"] == ""
+    for fam in FAMS:
+        assert not np.allclose(plain.values(2, fam, "bicubic"), other.values(2, fam, "bicubic"))
+    with pytest.raises(ValueError, match="resampling"):
+        evaluate_families(hr_split, "val", [2], ["bicubic"], families=FAMS, contrast="area", progress=False)

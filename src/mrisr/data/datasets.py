@@ -119,12 +119,14 @@ def load_pair(
 
 
 def degraded_images(
-    pairs: list[Pair], scale: float, spec: str, *, seed: int = 0
+    pairs: list[Pair], scale: float, spec: str, *, seed: int = 0, contrast: str = ""
 ) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     """Yield ``(name, hr, lr)``: each HR image degraded on the fly by the spec ``spec``.
 
     Image ``i`` (in the order of ``pairs``) draws from ``numpy.random.default_rng([seed, i])``,
-    so a spec, a seed and a folder fix every LR image, whatever ``--limit`` keeps.
+    so a spec, a seed and a folder fix every LR image, whatever ``--limit`` keeps. A ``contrast``
+    changes the HR image itself first (the target too), with its own draws (``[seed, i, 1]``): a
+    stand-in for another contrast or scanner, e.g. ``remap:nonmonotone``.
 
     Parameters
     ----------
@@ -136,16 +138,22 @@ def degraded_images(
         A degradation spec (:func:`mrisr.data.degrade.parse_degradation`).
     seed : int, default 0
         Non-negative base seed.
+    contrast : str, default ''
+        Same-grid steps (:func:`mrisr.data.degrade.parse_same_grid`) applied to the HR image, then
+        clipped to [0, 1]; ``''``: the HR image as stored.
     """
-    from mrisr.data.degrade import degrade, parse_degradation
+    from mrisr.data.degrade import apply_same_grid, degrade, parse_degradation, parse_same_grid
 
     pipeline = parse_degradation(spec)  # errors now, not at the first image
+    change = parse_same_grid(contrast)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
 
     def images() -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
         for i, p in enumerate(pairs):
             hr = read_image(p.hr_path)
+            if change:
+                hr = np.clip(apply_same_grid(hr, change, np.random.default_rng([int(seed), i, 1])), 0, 1).astype(np.float32)
             yield p.name, hr, degrade(hr, scale, kind=pipeline, seed=np.random.default_rng([int(seed), i]))
 
     return images()

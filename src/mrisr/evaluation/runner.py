@@ -157,6 +157,7 @@ def evaluate_split(
     progress: bool = True,
     degrade: str | None = None,
     seed: int = 0,
+    contrast: str = "",
 ) -> EvalResult:
     """Evaluate method specs on ``ROOT/<split>`` at ``scale``.
 
@@ -164,23 +165,28 @@ def evaluate_split(
     parameters). ``limit`` keeps the first N images (by name). ``degrade``, a
     degradation spec (:func:`mrisr.data.degrade.parse_degradation`), makes the
     LR images from the HR folder alone, image ``i`` with seed ``[seed, i]``
-    (:func:`mrisr.data.datasets.degraded_images`); the spec and seed go into ``meta``.
+    (:func:`mrisr.data.datasets.degraded_images`); the spec and seed go into ``meta``. ``contrast``
+    (with ``degrade`` only) changes each HR image first, the target too (same-grid steps, e.g.
+    ``remap:nonmonotone``).
     """
     scale = check_scale(scale)
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be >= 1, got {limit}")
     if shave < 0:
         raise ValueError(f"shave must be >= 0, got {shave}")
+    if contrast and degrade is None:
+        raise ValueError("a contrast change needs a degradation spec (--degrade): stored LR images cannot follow it")
     if degrade is not None:
-        from mrisr.data.degrade import parse_degradation
+        from mrisr.data.degrade import parse_degradation, parse_same_grid
 
         degrade = str(parse_degradation(degrade))  # a bad spec fails before any image is read
+        contrast = "+".join(str(s) for s in parse_same_grid(contrast))
         pairs = synthetic_pairs(Path(root) / split)
     else:
         pairs = open_split(root, split, scale, on_the_fly=on_the_fly)
     if limit is not None:
         pairs = pairs[:limit]
-    images = None if degrade is None else degraded_images(pairs, scale, degrade, seed=seed)
+    images = None if degrade is None else degraded_images(pairs, scale, degrade, seed=seed, contrast=contrast)
     methods = {spec: make_method(spec, scale=scale, params=(params or {}).get(spec)) for spec in method_specs}
     if images is not None:
         result = evaluate_images(images, methods, total=len(pairs), shave=shave, progress=progress)
@@ -188,7 +194,8 @@ def evaluate_split(
         result = evaluate_pairs(pairs, methods, scale, shave=shave, progress=progress)
     result.meta = results_meta(root, split, scale, method_specs, pairs, shave=shave)
     if degrade is not None:
-        result.meta.update(lr=f"degraded on the fly: {degrade}, seed {seed}", degrade=degrade, seed=seed)
+        result.meta.update(lr=f"degraded on the fly: {degrade}" + (f" after {contrast}" if contrast else "")
+                           + f", seed {seed}", degrade=degrade, seed=seed, **({"contrast": contrast} if contrast else {}))
     return result
 
 

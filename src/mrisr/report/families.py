@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from mrisr.data.datasets import Pair, degraded_images, holdout_names, synthetic_pairs
-from mrisr.data.degrade import parse_degradation
+from mrisr.data.degrade import parse_degradation, parse_same_grid
 from mrisr.data.resize import check_scale
 from mrisr.evaluation import build_methods, csv_text, evaluate_images
 from mrisr.report.stats import bootstrap_ci
@@ -79,6 +79,7 @@ def evaluate_families(
     families: dict[str, str] | None = None,
     holdout: int = 0,
     seed: int = 0,
+    contrast: str = "",
     limit: int | None = None,
     params: dict[str, dict[str, Any]] | None = None,
     progress: bool = True,
@@ -99,6 +100,9 @@ def evaluate_families(
         Also the ``holdout`` images a training config keeps out of ``ROOT/train`` (``data.holdout``).
     seed : int
         Image ``i`` is degraded with seed ``[seed, i]`` (as ``mrisr evaluate --degrade``).
+    contrast : str
+        Same-grid steps that change each HR image (target included) before it is degraded, a stand-in
+        for another contrast (``remap:nonmonotone``; :func:`mrisr.data.datasets.degraded_images`).
     limit : int, optional
         Use the first ``limit`` images only.
     params : dict, optional
@@ -109,17 +113,19 @@ def evaluate_families(
     scales = [check_scale(s) for s in scales]
     for spec in (families or {}).values():
         parse_degradation(spec)  # a bad spec fails before any work
+    contrast = "+".join(str(s) for s in parse_same_grid(contrast))
     pairs = family_images(root, split, holdout)[:limit]
     result = FamilyResult(meta={"data": str(root), "split": split, "holdout": holdout, "images": len(pairs),
-                                "seed": seed, "methods": list(methods), "families": {}, "skipped": {}})
+                                "seed": seed, "contrast": contrast, "methods": list(methods), "families": {},
+                                "skipped": {}})
     for scale in scales:
         built, skipped = build_methods(methods, scale, params=params)
         fams = {k: str(parse_degradation(v)) for k, v in (families or default_families(scale)).items()}
         result.meta["families"][f"{scale:g}"] = fams
         result.meta["skipped"][f"{scale:g}"] = skipped
         for label, canon in fams.items():
-            res = evaluate_images(degraded_images(pairs, scale, canon, seed=seed), built, total=len(pairs),
-                                  progress=progress)
+            res = evaluate_images(degraded_images(pairs, scale, canon, seed=seed, contrast=contrast), built,
+                                  total=len(pairs), progress=progress)
             result.rows += [{"scale": scale, "family": label, "spec": canon, **r} for r in res.rows]
     return result
 

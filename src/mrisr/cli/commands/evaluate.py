@@ -54,6 +54,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="degrade the HR split on the fly with SPEC, e.g. kspace:window=hann+rician:0.02+quant:8 "
                    "(grammar and families below)")
     p.add_argument("--seed", type=int, default=0, help="--degrade: seed of the random steps (default 0)")
+    p.add_argument("--contrast", default="", metavar="SPEC",
+                   help="--degrade: same-grid steps that change each HR image (the target too) first, a stand-in "
+                        "for another contrast, e.g. remap:nonmonotone")
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = DEGRADE_HELP
 
@@ -116,4 +119,5 @@ def run(args: argparse.Namespace) -> int:
         on_the_fly=True if args.on_the_fly else None,
         degrade=args.degrade,
         seed=args.seed,
+        contrast=args.contrast,
     )

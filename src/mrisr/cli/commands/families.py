@@ -38,6 +38,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--holdout", type=nonnegative_int, default=0,
                    help="also the N images a training config holds out of DATA/train (liif-blind: 10)")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="image i is degraded with seed [SEED, i]")
+    p.add_argument("--contrast", default="", metavar="SPEC",
+                   help="same-grid steps that change each HR image (the target too) before it is degraded, a "
+                        "stand-in for another contrast, e.g. 'remap:nonmonotone' (draws: seed [SEED, i, 1])")
     p.add_argument("--resamples", type=positive_int, default=9999, help="bootstrap resamples (default 9999)")
     p.add_argument("--limit", type=positive_int, help="use only the first N images")
     p.add_argument("--out", required=True, help="output folder (created; earlier tables in it are replaced)")
@@ -75,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
     with output_folder(args.out):
         result = evaluate_families(
             args.data, args.split, list(args.scales), methods, families=families, holdout=args.holdout,
-            seed=args.seed, limit=args.limit, params={m: {**device_params(m, args.device), **given.get(m, {})} for m in methods},
+            seed=args.seed, contrast=args.contrast, limit=args.limit,
+            params={m: {**device_params(m, args.device), **given.get(m, {})} for m in methods},
             progress=not args.no_progress,
         )
         paths = write_families(result, args.out, resamples=args.resamples)
