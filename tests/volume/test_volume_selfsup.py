@@ -207,3 +207,22 @@ def test_precision_auto_follows_the_cpu_and_reaches_fit_and_rendering(monkeypatc
         assert m.precision == precision and m.info["precision"] == precision
         assert m.info["selfsup"]["precision"] == precision
     assert seen == [True, True, False, False]
+
+
+def test_command_line_precision_reaches_the_fit_and_is_for_liif_only(tmp_path, capsys):
+    from mrisr.cli.main import main
+
+    _, lr = _phantom(shape=(16, 16, 16))
+    src = tmp_path / "thick.nii.gz"
+    nib.save(nib.Nifti1Image(lr.astype(np.float32), np.diag([1.0, 1.0, 2.0, 1.0])), src)
+    outs = {}
+    for precision in ("float32", "bfloat16"):
+        outs[precision] = tmp_path / f"{precision}.nii.gz"
+        assert main(["upscale", str(src), "--isotropic", "--selfsup-steps", "2", "--precision", precision,
+                     "-o", str(outs[precision]), "--no-progress"]) == 0
+    a, b = (nib.load(outs[k]).get_fdata() for k in ("float32", "bfloat16"))
+    assert not np.array_equal(a, b) and np.abs(a - b).max() < 0.05 * np.abs(a).max()
+    bad = tmp_path / "bad.nii.gz"
+    assert main(["upscale", str(src), "--isotropic", "--method", "elrtv", "--precision", "bfloat16",
+                 "-o", str(bad)]) == 2
+    assert "--precision applies to LIIF methods only" in capsys.readouterr().err and not bad.exists()

@@ -380,10 +380,10 @@ def fit_through_plane_model(unit: np.ndarray, axis: int, factor: float, *, profi
     tenth = max(1, len(losses) // 10)
     head = float(np.mean(losses[:tenth])) if losses else float("nan")
     tail = float(np.mean(losses[-tenth:])) if losses else float("nan")
-    logger.info("%s: fine-tuned %s on %d in-plane slices (%d -> %d rows, x%.4g) for %d of %d steps in %.0f s "
+    logger.info("%s: fine-tuned %s on %d in-plane slices (%d -> %d rows, x%.4g) for %d of %d steps in %.0f s, %s "
                 "(kept step %d, validated on %d slices); L1 %.5f -> %.5f", label, spec, train.size, pairs.n_hr,
-                pairs.n_lr, pairs.ratio, record["stopped_at"], cfg.steps, sec, record["best_step"], held.size,
-                head, tail)
+                pairs.n_lr, pairs.ratio, record["stopped_at"], cfg.steps, sec, method.precision, record["best_step"],
+                held.size, head, tail)
     method.name = METHOD
     method.info["selfsup"] = {**asdict(cfg), "base": spec, "seconds": round(sec, 1), "loss_first": head,
                               "loss_last": tail, "train_ratio": pairs.ratio, **record}
