@@ -295,6 +295,11 @@ def parse_same_grid(spec: str) -> tuple[Step, ...]:
     return steps
 
 
+def same_grid_text(spec: str) -> str:
+    """The canonical text of a same-grid spec (:func:`parse_same_grid`; ``''`` for none), as recorded."""
+    return "+".join(str(step) for step in parse_same_grid(spec))
+
+
 def apply_same_grid(x: np.ndarray, steps: tuple[Step, ...], rng: np.random.Generator) -> np.ndarray:
     """Apply same-grid ``steps`` (from :func:`parse_same_grid`) to ``x`` in order; float64, not clipped."""
     x = np.asarray(x, dtype=np.float64)
@@ -372,4 +377,5 @@ __all__ = [
     "operator_names",
     "parse_degradation",
     "parse_same_grid",
+    "same_grid_text",
 ]

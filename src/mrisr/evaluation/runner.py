@@ -177,10 +177,10 @@ def evaluate_split(
     if contrast and degrade is None:
         raise ValueError("a contrast change needs a degradation spec (--degrade): stored LR images cannot follow it")
     if degrade is not None:
-        from mrisr.data.degrade import parse_degradation, parse_same_grid
+        from mrisr.data.degrade import parse_degradation, same_grid_text
 
         degrade = str(parse_degradation(degrade))  # a bad spec fails before any image is read
-        contrast = "+".join(str(s) for s in parse_same_grid(contrast))
+        contrast = same_grid_text(contrast)
         pairs = synthetic_pairs(Path(root) / split)
     else:
         pairs = open_split(root, split, scale, on_the_fly=on_the_fly)

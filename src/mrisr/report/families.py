@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from mrisr.data.datasets import Pair, degraded_images, holdout_names, synthetic_pairs
-from mrisr.data.degrade import parse_degradation, parse_same_grid
+from mrisr.data.degrade import parse_degradation, same_grid_text
 from mrisr.data.resize import check_scale
 from mrisr.evaluation import build_methods, csv_text, evaluate_images
 from mrisr.report.stats import bootstrap_ci
@@ -113,7 +113,7 @@ def evaluate_families(
     scales = [check_scale(s) for s in scales]
     for spec in (families or {}).values():
         parse_degradation(spec)  # a bad spec fails before any work
-    contrast = "+".join(str(s) for s in parse_same_grid(contrast))
+    contrast = same_grid_text(contrast)
     pairs = family_images(root, split, holdout)[:limit]
     result = FamilyResult(meta={"data": str(root), "split": split, "holdout": holdout, "images": len(pairs),
                                 "seed": seed, "contrast": contrast, "methods": list(methods), "families": {},
