@@ -226,3 +226,51 @@ def test_command_line_precision_reaches_the_fit_and_is_for_liif_only(tmp_path, c
     assert main(["upscale", str(src), "--isotropic", "--method", "elrtv", "--precision", "bfloat16",
                  "-o", str(bad)]) == 2
     assert "--precision applies to LIIF methods only" in capsys.readouterr().err and not bad.exists()
+
+
+def test_a_saved_model_renders_another_volume_without_fitting_and_says_what_it_was_fitted_for(tmp_path, caplog):
+    from mrisr.models.checkpoint import load_model
+
+    _, lr = _phantom()
+    img = nib.Nifti1Image(lr.astype(np.float32), np.diag([1.0, 1.0, 2.0, 1.0]))
+    saved = tmp_path / "protocol.safetensors"
+    params = {**FAST, "steps": 4, "precision": "float32"}
+    fitted = upscale_through_plane(img, factor=2, params=params, progress=False, save_model=saved)
+    _, info = load_model(saved)
+    assert info["trained_on"] == "slice-profile" and info["selfsup"]["factor"] == 2.0
+    assert info["selfsup"]["stopped_at"] == 4 and info["selfsup"]["profile"] == "box"
+    reuse = {"base": f"liif:{saved}", "steps": 0, "precision": "float32"}
+    again = upscale_through_plane(img, factor=2, params=reuse, progress=False)
+    np.testing.assert_array_equal(again.get_fdata(), fitted.get_fdata())  # the fitted model itself, no fine-tuning
+    base = upscale_through_plane(img, factor=2, params={**reuse, "base": None}, progress=False)
+    assert not np.array_equal(base.get_fdata(), fitted.get_fdata())  # ... not the shipped base
+    with caplog.at_level("WARNING"):
+        upscale_through_plane(img, factor=2, params=reuse, profile="gaussian", progress=False)
+    assert "was fitted for x2, box profile" in caplog.text
+    with pytest.raises(ValueError, match="save_model applies to liif-selfsup"):
+        upscale_through_plane(img, factor=2, method="bicubic", save_model=saved, progress=False)
+
+
+def test_command_line_save_and_reuse(tmp_path, capsys):
+    from mrisr.cli.main import main
+
+    _, lr = _phantom(shape=(16, 16, 16))
+    src = tmp_path / "thick.nii.gz"
+    nib.save(nib.Nifti1Image(lr.astype(np.float32), np.diag([1.0, 1.0, 2.0, 1.0])), src)
+    model, first, second = tmp_path / "m.safetensors", tmp_path / "a.nii.gz", tmp_path / "b.nii.gz"
+    assert main(["upscale", str(src), "--isotropic", "--selfsup-steps", "2", "--save-model", str(model),
+                 "-o", str(first), "--no-progress"]) == 0
+    assert main(["upscale", str(src), "--isotropic", "--reuse-model", str(model), "-o", str(second),
+                 "--no-progress"]) == 0
+    np.testing.assert_array_equal(nib.load(second).get_fdata(), nib.load(first).get_fdata())
+    capsys.readouterr()
+    bad = tmp_path / "bad.nii.gz"
+    for extra, message in ((["--method", "elrtv", "--save-model", str(model)], "--save-model applies to --method"),
+                           (["--reuse-model", str(tmp_path / "none.safetensors")], "no such file (--reuse-model)"),
+                           (["--save-model", str(tmp_path / "m.pt")], "m.pt")):
+        assert main(["upscale", str(src), "--isotropic", *extra, "-o", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1 and not bad.exists()
+    assert main(["upscale", str(src), "--scale", "2", "--save-model", str(model), "-o", str(bad)]) == 2
+    assert main(["upscale", str(tmp_path), "--isotropic", "--save-model", str(model), "-o", str(tmp_path / "out")]) == 2
+    assert "--save-model takes a single volume" in capsys.readouterr().err

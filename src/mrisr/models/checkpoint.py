@@ -78,19 +78,26 @@ def export_weights(checkpoint: str | Path, out: str | Path, *, info: dict[str, A
 
     The EMA weights are exported when present and ``use_ema``.
     """
-    from safetensors.torch import save_file
-
     ck = load_checkpoint(checkpoint)
     state = ck.get("ema") if (use_ema and ck.get("ema")) else ck["model"]
+    return write_weights(state, ck["model_spec"], out, info=info)
+
+
+def write_weights(state: dict[str, torch.Tensor], spec: dict[str, Any], out: str | Path, *,
+                  info: dict[str, Any] | None = None) -> Path:
+    """Atomically write a state dict as a ``.safetensors`` weight file that :func:`load_model` reads: the
+    tensors (contiguous, on the CPU), the model ``spec`` and ``info`` (JSON) in the metadata."""
+    from safetensors.torch import save_file
+
     meta = {
         "format": WEIGHTS_FORMAT,
-        "model_spec": json.dumps(ck["model_spec"]),
+        "model_spec": json.dumps(spec),
         "info": json.dumps(info or {}),
         "mrisr_version": __version__,
     }
     out = Path(out)
     with atomic_path(out) as tmp:
-        save_file({k: v.contiguous() for k, v in state.items()}, str(tmp), metadata=meta)
+        save_file({k: v.detach().cpu().contiguous() for k, v in state.items()}, str(tmp), metadata=meta)
     return out
 
 

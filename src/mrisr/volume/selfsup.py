@@ -27,6 +27,7 @@ import logging
 import math
 import time
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -369,6 +370,7 @@ def fit_through_plane_model(unit: np.ndarray, axis: int, factor: float, *, profi
     spec = cfg.base or BASE
     bf16 = cfg.bfloat16(parse_device(render.get("device", "cpu")))  # the rendering's arithmetic, as the fit's
     method = base_method(spec, factor, {**render, "precision": "bfloat16" if bf16 else "float32"})
+    _check_protocol(method.info.get("selfsup"), spec, factor, profile, thickness)
     slices = np.moveaxis(np.asarray(unit, dtype=np.float32), axis, 0)
     train, held = split_slices(slices.shape[0], cfg.holdout)
     pairs = SlicePairs(slices[train], factor, profile, thickness, cfg)
@@ -386,5 +388,31 @@ def fit_through_plane_model(unit: np.ndarray, axis: int, factor: float, *, profi
                 held.size, head, tail)
     method.name = METHOD
     method.info["selfsup"] = {**asdict(cfg), "base": spec, "seconds": round(sec, 1), "loss_first": head,
-                              "loss_last": tail, "train_ratio": pairs.ratio, **record}
+                              "loss_last": tail, "train_ratio": pairs.ratio, "factor": factor, "profile": profile,
+                              "thickness": thickness, **record}
     return method
+
+
+def _check_protocol(fitted: dict | None, spec: str, factor: float, profile: str, thickness: float) -> None:
+    """Warn when a model saved by :func:`save_fitted` (``fitted``: its ``selfsup`` record) starts a volume of
+    another factor, slice profile or thickness than it was fitted for."""
+    if not fitted or "factor" not in fitted:
+        return
+    was = (float(fitted["factor"]), fitted["profile"], float(fitted["thickness"]))
+    if abs(was[0] - factor) > 0.02 * factor or was[1] != profile or abs(was[2] - thickness) > 0.02 * thickness:
+        logger.warning("%s was fitted for x%.3g, %s profile %.3g spacings; this volume is x%.3g, %s %.3g: fit it "
+                       "on this protocol's own volume instead (or give it fine-tuning steps)", spec, *was, factor,
+                       profile, thickness)
+
+
+def save_fitted(method, path) -> Path:
+    """Write a fitted ``liif-selfsup`` model (:func:`fit_through_plane_model`) to a ``.safetensors`` file.
+
+    The file records what it was fitted for (factor, slice profile and thickness, steps, losses). Another
+    volume of the same protocol can then skip the fine-tuning: ``params={'base': 'liif:PATH', 'steps': 0}``
+    (``mrisr upscale VOL --isotropic --reuse-model PATH``), rendering only.
+    """
+    from mrisr.models.checkpoint import write_weights
+
+    info = {"method": METHOD, "trained_on": TRAINED_ON, "selfsup": method.info["selfsup"]}
+    return write_weights(method.model.state_dict(), method.info["model_spec"], path, info=info)

@@ -57,7 +57,13 @@ from mrisr.volume.pipeline import (
     to_image,
     write_volume,
 )
-from mrisr.volume.selfsup import BASE, TRAINED_ON, SelfSupConfig, fit_through_plane_model
+from mrisr.volume.selfsup import (
+    BASE,
+    TRAINED_ON,
+    SelfSupConfig,
+    fit_through_plane_model,
+    save_fitted,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -242,7 +248,7 @@ def _in_plane_liif(method: Any, fn: Any) -> bool:
 
 
 def _through_plane(img, *, factor, spacing, axis, method, params, profile, thickness, batch_size, dtype, progress,
-                   crop):
+                   crop, save_model=None):
     from mrisr.classical.operators import profile_matrix
 
     src = read_source(img)
@@ -260,8 +266,12 @@ def _through_plane(img, *, factor, spacing, axis, method, params, profile, thick
     store = storage_for(src, dtype)
     identity = shape == src.raw.shape
     selfsup = _fitted_here(method)
+    if save_model is not None and not selfsup:
+        raise ValueError(f"save_model applies to liif-selfsup (a model fitted to the volume), not {method!r}")
     if selfsup:  # fitted below, on the volume itself
         SelfSupConfig.from_params(params)  # bad options fail before any work
+        if save_model is not None:
+            check_output_file(save_model, suffixes=(".safetensors",))
         fn = None
     else:
         spec, scale, opts = _method_spec(method, params, profile, rel, eff)
@@ -280,6 +290,8 @@ def _through_plane(img, *, factor, spacing, axis, method, params, profile, thick
         unit = imap.to_unit(src.raw.astype(np.float64) * src.slope + src.inter)
         fn = fit_through_plane_model(unit, axis, eff, profile=profile, thickness=rel, params=params,
                                      progress=progress, label=src.label)
+        if save_model is not None:
+            logger.info("%s: saved the fitted model to %s", src.label, save_fitted(fn, save_model))
     out = _render_views(fn, src, axis, shape[axis], imap, batch_size, progress, crop)
     data = encode(imap.from_unit(out), store.dtype, slope=store.slope, inter=store.inter)
     return src, data, store
@@ -339,6 +351,7 @@ def upscale_through_plane(
     dtype: str = "input",
     progress: bool = True,
     crop: bool = True,
+    save_model: str | Path | None = None,
 ):
     """Add slices to a thick-slice volume (through-plane super-resolution), geometry kept.
 
@@ -383,6 +396,10 @@ def upscale_through_plane(
         :func:`background_floor`), with a margin of :data:`CROP_MARGIN` voxels;
         the rest is interpolated linearly, which keeps a constant background
         (:func:`foreground_span`). ``False`` renders every plane whole.
+    save_model : str or Path, optional
+        ``'liif-selfsup'`` only: also write the fitted model to this ``.safetensors`` file
+        (:func:`mrisr.volume.selfsup.save_fitted`), so that the other volumes of the protocol can be
+        rendered without fine-tuning: ``params={'base': 'liif:PATH', 'steps': 0}``.
 
     Returns
     -------
@@ -400,7 +417,7 @@ def upscale_through_plane(
     """
     src, data, store = _through_plane(
         img, factor=factor, spacing=spacing, axis=axis, method=method, params=params, profile=profile,
-        thickness=thickness, batch_size=batch_size, dtype=dtype, progress=progress, crop=crop,
+        thickness=thickness, batch_size=batch_size, dtype=dtype, progress=progress, crop=crop, save_model=save_model,
     )
     return to_image(src, data, store, exact_scaling=False)
 
@@ -428,7 +445,7 @@ def upscale_through_plane_file(input_path: str | Path, output_path: str | Path, 
     output_path = Path(output_path)
     check_output_file(output_path, suffixes=NIFTI_SUFFIXES, inputs=[input_path])  # before any work
     opts = {"factor": None, "spacing": None, "axis": None, "method": "liif-selfsup", "params": None, "profile": "box",
-            "thickness": None, "batch_size": 16, "dtype": "input", "progress": True, "crop": True}
+            "thickness": None, "batch_size": 16, "dtype": "input", "progress": True, "crop": True, "save_model": None}
     unknown = set(options) - set(opts)
     if unknown:
         raise TypeError(f"unknown options: {', '.join(sorted(unknown))}")

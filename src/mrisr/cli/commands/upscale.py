@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from mrisr.cli.batch import add_batch_arguments
-from mrisr.cli.options import add_runtime_arguments, positive_float, positive_int
+from mrisr.cli.options import add_runtime_arguments, nonnegative_int, positive_float, positive_int
 
 NAME = "upscale"
 HELP = "super-resolve an image (PNG/TIFF) or a NIfTI volume to any scale or size, or add slices to a volume"
@@ -38,9 +39,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--slice-thickness", type=positive_float, metavar="MM",
                    help="--through-plane: slice thickness in mm (default: a DICOM series' SliceThickness, else the "
                         "slice spacing, i.e. contiguous slices)")
-    p.add_argument("--selfsup-steps", type=positive_int, metavar="N",
+    p.add_argument("--selfsup-steps", type=nonnegative_int, metavar="N",
                    help="--method liif-selfsup: most fine-tuning steps on the volume's own slices (default 50 x the "
-                        "factor; it stops earlier when held-out slices stop improving)")
+                        "factor, 0 with --reuse-model; it stops earlier when held-out slices stop improving)")
+    p.add_argument("--save-model", metavar="PATH",
+                   help="liif-selfsup, one volume: also write the fitted model (.safetensors) for --reuse-model")
+    p.add_argument("--reuse-model", metavar="PATH",
+                   help="liif-selfsup: render with a model saved by --save-model on a volume of the same protocol "
+                        "(same factor, slice profile and thickness) instead of fitting one: no fine-tuning unless "
+                        "--selfsup-steps N")
     p.add_argument("--dtype", choices=("input", "float32"), default="input", help="volumes: output data type")
     p.add_argument("--bits", type=int, choices=(8, 16), default=16, help="images: output bit depth (default 16)")
     add_runtime_arguments(p)
@@ -78,6 +85,7 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def _params(args: argparse.Namespace, spec: str, *, any_scale: bool) -> dict:
     """Factory options from the command line for method ``spec`` (the LIIF options for a LIIF method's record)."""
+    from mrisr.errors import InputError
     from mrisr.methods import method_info, parse_spec
     from mrisr.volume.selfsup import METHOD as SELFSUP
 
@@ -86,8 +94,10 @@ def _params(args: argparse.Namespace, spec: str, *, any_scale: bool) -> dict:
                         ("--precision", args.precision)):
         if value and not liif:
             raise ValueError(f"{flag} applies to LIIF methods only, not {spec!r}")
-    if args.selfsup_steps is not None and parse_spec(spec).name != SELFSUP:
-        raise ValueError(f"--selfsup-steps applies to --method {SELFSUP}, not {spec!r}")
+    for flag, value in (("--selfsup-steps", args.selfsup_steps), ("--save-model", args.save_model),
+                        ("--reuse-model", args.reuse_model)):
+        if value is not None and parse_spec(spec).name != SELFSUP:
+            raise ValueError(f"{flag} applies to --method {SELFSUP}, not {spec!r}")
     params: dict = {"intensity": args.intensity}
     if liif:
         params.update(device=args.device, **({"chunk": args.chunk} if args.chunk else {}))
@@ -97,6 +107,10 @@ def _params(args: argparse.Namespace, spec: str, *, any_scale: bool) -> dict:
             params["acquisition"] = args.acquisition
         if args.precision:
             params["precision"] = args.precision
+        if args.reuse_model is not None:
+            if not os.path.isfile(args.reuse_model):
+                raise InputError("no such file (--reuse-model)", args.reuse_model)
+            params.update(base=f"liif:{args.reuse_model}", steps=0)
         if args.selfsup_steps is not None:
             params["steps"] = args.selfsup_steps
         if any_scale:
@@ -122,7 +136,7 @@ def _through_plane(args: argparse.Namespace, note: str) -> int:
     out = upscale_through_plane_file(
         args.input, args.output, factor=args.through_plane, axis=args.axis, method=spec, params=params,
         profile=args.slice_profile, thickness=args.slice_thickness, dtype=args.dtype,
-        progress=not args.no_progress,
+        progress=not args.no_progress, save_model=args.save_model,
     )
     print(f"wrote {out} ({spec}, through-plane){note}")
     return 0
@@ -136,7 +150,7 @@ def _check_in_plane(args: argparse.Namespace) -> None:
     if args.method and method_info(args.method).through_plane_only:
         raise ValueError(f"{parse_spec(args.method).name} adds slices to a volume: use it with --through-plane or "
                          "--isotropic")
-    if args.selfsup_steps is not None:
+    if any(v is not None for v in (args.selfsup_steps, args.save_model, args.reuse_model)):
         raise ValueError(f"{SELFSUP} adds slices to a volume: use it with --through-plane or --isotropic")
 
 
@@ -150,6 +164,8 @@ def _batch(args: argparse.Namespace) -> int:
 
     if args.strict:
         raise ValueError("--strict applies to a single image or volume; folder and list inputs are not checked yet")
+    if args.save_model:
+        raise ValueError("--save-model takes a single volume: fit on one, then --reuse-model PATH for the folder")
     through = args.through_plane is not None or args.isotropic
     if not through:
         _check_in_plane(args)
