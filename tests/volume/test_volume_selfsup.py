@@ -249,6 +249,8 @@ def test_a_saved_model_renders_another_volume_without_fitting_and_says_what_it_w
     assert "was fitted for x2, box profile" in caplog.text
     with pytest.raises(ValueError, match="save_model applies to liif-selfsup"):
         upscale_through_plane(img, factor=2, method="bicubic", save_model=saved, progress=False)
+    with pytest.raises(ValueError, match="needs no new slices"):
+        upscale_through_plane(img, factor=1, save_model=tmp_path / "none.safetensors", progress=False)
 
 
 def test_command_line_save_and_reuse(tmp_path, capsys):

@@ -271,6 +271,8 @@ def _through_plane(img, *, factor, spacing, axis, method, params, profile, thick
     if selfsup:  # fitted below, on the volume itself
         SelfSupConfig.from_params(params)  # bad options fail before any work
         if save_model is not None:
+            if identity:
+                raise ValueError("save_model: this volume needs no new slices (factor 1), so no model is fitted")
             check_output_file(save_model, suffixes=(".safetensors",))
         fn = None
     else:
