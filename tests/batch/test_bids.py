@@ -112,3 +112,26 @@ def test_names_follow_the_bids_schema(tmp_path):
         assert all(kv.split("-", 1)[1].isalnum() for kv in pairs), name
         assert suffix in anat.suffixes and f".{ext}" in anat.extensions, name
         assert keys[-2:] == ["res", "desc"]
+
+
+def test_bids_app_reuses_one_fitted_model_for_the_thick_images(tmp_path, capsys):
+    from mrisr.volume import upscale_through_plane
+
+    raw = make_bids(tmp_path / "raw")
+    src = raw / "sub-01" / "anat" / "sub-01_T2w.nii.gz"
+    model = tmp_path / "protocol.safetensors"
+    fast = {"steps": 2, "crops": 2, "patch": 8, "queries": 64, "min_foreground": 0.0, "holdout": 0}
+    upscale_through_plane(nib.load(src), params=fast, progress=False, save_model=model)
+    out = tmp_path / "deriv"
+    code = main(["bids", str(raw), str(out), "participant", "--participant_label", "01", "--reuse-model", str(model),
+                 "--threads", "1", "--no-progress"])
+    assert code == 0, capsys.readouterr().err
+    got = nib.load(out / "sub-01" / "anat" / "sub-01_res-iso_desc-mrisr_T2w.nii.gz").get_fdata()
+    want = upscale_through_plane(nib.load(src), params={"base": f"liif:{model}", "steps": 0}, progress=False)
+    np.testing.assert_allclose(got, want.get_fdata(), atol=1e-3 * np.abs(got).max())
+    capsys.readouterr()
+    for extra, message in ((["--reuse-model", str(tmp_path / "none.safetensors")], "no such file (--reuse-model)"),
+                           (["--reuse-model", str(model), "--method", "elrtv"], "--reuse-model applies to")):
+        assert main(["bids", str(raw), str(tmp_path / "d2"), "participant", *extra]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1

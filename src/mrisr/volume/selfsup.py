@@ -405,6 +405,18 @@ def _check_protocol(fitted: dict | None, spec: str, factor: float, profile: str,
                        profile, thickness)
 
 
+def reuse_params(path) -> dict:
+    """The ``liif-selfsup`` params that render with a model saved by :func:`save_fitted`, without fine-tuning
+    (``steps`` may be raised again). Raises :class:`~mrisr.errors.InputError` when there is no such file."""
+    import os
+
+    from mrisr.errors import InputError
+
+    if not os.path.isfile(path):
+        raise InputError("no such file (--reuse-model)", path)
+    return {"base": f"liif:{path}", "steps": 0}
+
+
 def save_fitted(method, path) -> Path:
     """Write a fitted ``liif-selfsup`` model (:func:`fit_through_plane_model`) to a ``.safetensors`` file.
 

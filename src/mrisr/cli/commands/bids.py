@@ -33,6 +33,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                     "liif-selfsup through-plane)")
     p.add_argument("--intensity", choices=("auto", "off"), default="auto",
                    help="the intensity guard of the shipped methods (as for 'mrisr upscale')")
+    p.add_argument("--reuse-model", metavar="PATH",
+                   help="thick-slice images: render with a liif-selfsup model saved by 'mrisr upscale ... "
+                        "--save-model' on one volume of the same protocol, instead of fitting each volume")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_runtime_arguments(p)
     add_batch_arguments(p, suffix=False)
@@ -45,11 +48,17 @@ def run(args: argparse.Namespace) -> int:
     from mrisr.data.resize import check_scale
     from mrisr.methods import default_method, device_params, method_info
     from mrisr.volume.selfsup import METHOD as SELFSUP
+    from mrisr.volume.selfsup import reuse_params
 
     check_batch_options(args, True)
     scale = check_scale(args.scale)
     method = args.method or default_method(scale)
     through = args.method or SELFSUP
+    through_params = {"intensity": args.intensity, **device_params(through, args.device)}
+    if args.reuse_model is not None:
+        if args.method:
+            raise ValueError(f"--reuse-model applies to {SELFSUP}, the default through-plane method, not {args.method!r}")
+        through_params.update(reuse_params(args.reuse_model))
     params = {"intensity": args.intensity, **device_params(method, args.device)}
     if not args.method and method_info(method).family == "liif":
         params["any_scale"] = True
@@ -57,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     out = check_output_dir(args.output_dir)
     tasks = bids_tasks(args.bids_dir, out, participants=args.participant_label, sessions=args.session,
                        suffixes=suffixes, scale=scale, method=method, through_method=through, params=params,
-                       through_params={"intensity": args.intensity, **device_params(through, args.device)},
+                       through_params=through_params,
                        threads=job_threads(args))
     write_description(args.bids_dir, out)
     return run_tasks(args, tasks, out)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from mrisr.cli.batch import add_batch_arguments
 from mrisr.cli.options import add_runtime_arguments, nonnegative_int, positive_float, positive_int
@@ -85,9 +84,9 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def _params(args: argparse.Namespace, spec: str, *, any_scale: bool) -> dict:
     """Factory options from the command line for method ``spec`` (the LIIF options for a LIIF method's record)."""
-    from mrisr.errors import InputError
     from mrisr.methods import method_info, parse_spec
     from mrisr.volume.selfsup import METHOD as SELFSUP
+    from mrisr.volume.selfsup import reuse_params
 
     liif = method_info(spec).family == "liif"
     for flag, value in (("--self-ensemble", args.self_ensemble), ("--acquisition", args.acquisition),
@@ -108,9 +107,7 @@ def _params(args: argparse.Namespace, spec: str, *, any_scale: bool) -> dict:
         if args.precision:
             params["precision"] = args.precision
         if args.reuse_model is not None:
-            if not os.path.isfile(args.reuse_model):
-                raise InputError("no such file (--reuse-model)", args.reuse_model)
-            params.update(base=f"liif:{args.reuse_model}", steps=0)
+            params.update(reuse_params(args.reuse_model))
         if args.selfsup_steps is not None:
             params["steps"] = args.selfsup_steps
         if any_scale:
