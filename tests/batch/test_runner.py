@@ -105,3 +105,15 @@ def test_threads_cap_gives_the_same_output(tree, tmp_path):
     a = nib.load(tmp_path / "o1" / "b" / "vol 1.nii.gz").get_fdata()
     b = nib.load(tmp_path / "o2" / "b" / "vol 1.nii.gz").get_fdata()
     assert np.array_equal(a, b)
+
+
+def test_a_replaced_weight_file_counts_as_a_change(tmp_path):
+    weights = tmp_path / "m.safetensors"
+    weights.write_bytes(b"one")
+    job = Job("liif-selfsup", {"base": f"liif:{weights}", "steps": 0}, isotropic=True)
+    first = job.record()
+    assert first["weights"] == {str(weights): __import__("hashlib").sha256(b"one").hexdigest()}
+    assert job.record() == first  # the same file: the same record
+    weights.write_bytes(b"two, longer")  # replaced under the same name
+    assert job.record()["weights"] != first["weights"]
+    assert "weights" not in JOB.record()  # a job that names no weight file records none

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -39,13 +40,37 @@ class Job:
     threads: int | None = None
 
     def record(self) -> dict[str, Any]:
-        """The options that decide the output, as the manifest keeps them (JSON-ready, no runtime options)."""
+        """The options that decide the output, as the manifest keeps them (JSON-ready, no runtime options).
+
+        Weight files the job names (``liif:PATH`` as the method or as a ``liif-selfsup`` ``base``, e.g. a
+        ``--reuse-model``) are recorded by content (``weights``: path -> SHA-256), so replacing one under the
+        same name makes a rerun redo its outputs.
+        """
         rec = asdict(self)
         rec.pop("threads")
         rec.pop("method")
         rec["params"] = {k: v for k, v in sorted(self.params.items()) if k not in RUNTIME_PARAMS}
         rec["size"] = list(self.size) if self.size else None
+        named = [str(v)[5:] for v in (self.method, self.params.get("base")) if str(v).startswith("liif:")]
+        if named:
+            rec["weights"] = {path: _content_hash(path) for path in named}
         return json.loads(json.dumps(rec, sort_keys=True, default=str))
+
+
+def _content_hash(path: str) -> str | None:
+    """SHA-256 of a weight file, read once per version of it (path, size, mtime); None when it is missing."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    return _hash_version(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _hash_version(path: str, size: int, mtime_ns: int) -> str:
+    from mrisr.weights import sha256_of
+
+    return sha256_of(path)
 
 
 @dataclass(frozen=True)
