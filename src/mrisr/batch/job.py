@@ -46,12 +46,15 @@ class Job:
         ``--reuse-model``) are recorded by content (``weights``: path -> SHA-256), so replacing one under the
         same name makes a rerun redo its outputs.
         """
+        from mrisr.methods.spec import parse_spec
+
         rec = asdict(self)
         rec.pop("threads")
         rec.pop("method")
         rec["params"] = {k: v for k, v in sorted(self.params.items()) if k not in RUNTIME_PARAMS}
         rec["size"] = list(self.size) if self.size else None
-        named = [str(v)[5:] for v in (self.method, self.params.get("base")) if str(v).startswith("liif:")]
+        named = [spec.arg for spec in map(parse_spec, filter(None, (self.method, self.params.get("base"))))
+                 if spec.name == "liif" and spec.arg]
         if named:
             rec["weights"] = {path: _content_hash(path) for path in named}
         return json.loads(json.dumps(rec, sort_keys=True, default=str))

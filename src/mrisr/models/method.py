@@ -235,8 +235,7 @@ def _shipped(method: str):
         card = {"card": entry.card, "sha256": entry.sha256}
         if entry.trained_on is None:  # a blind model reads the acquisition from the input by default
             params.setdefault("acquisition", BLIND_ACQUISITION)
-            shared = {k: v for k, v in params.items()
-                      if k in ("device", "batch_size", "chunk", "self_ensemble", "precision")}
+            shared = {k: v for k, v in params.items() if k in LIIF_OPTIONS - {"acquisition"}}
             params["specialists"] = {s: partial(_shipped(m), scale=s, **shared) for s, m in entry.specialists.items()}
             card["specialists"] = {f"{s:g}": {"method": m, "sha256": entry_for(m).sha256}
                                    for s, m in entry.specialists.items()}
