@@ -11,7 +11,13 @@ from mrisr.classical.operators import profile_matrix
 from mrisr.errors import InputError
 from mrisr.methods import make_method
 from mrisr.volume import fov_points, slice_plan, upscale_through_plane, upscale_through_plane_file
-from mrisr.volume.through_plane import CROP_MARGIN, background_floor, foreground_span
+from mrisr.volume.through_plane import (
+    CROP_MARGIN,
+    background_floor,
+    foreground_span,
+    render_box,
+    slice_span,
+)
 
 OBLIQUE = from_matvec(
     np.array([[0.8, -0.3, 0.9], [0.3, 0.85, -0.6], [-0.1, 0.2, 3.9]]) @ np.diag([1.0, 1.0, 1.0]), [5.0, -7.0, 12.0]
@@ -180,6 +186,52 @@ def test_the_foreground_span_is_the_anatomy_plus_a_margin():
     noisy = planes + 0.01
     noisy[:, 0, 0] = 0.005  # no constant background: every column
     assert foreground_span(noisy, 0.005, margin=0) == slice(0, 44)
+
+
+def test_the_slice_span_is_whole_periods_of_the_factor_on_the_output_grid():
+    planes = np.zeros((2, 5, 10), np.float32)
+    planes[:, 2, 4:6] = 1.0
+    # x2.5 = 5/2: pairs of input slices make 5 output slices; slices 4-5 plus 1 of margin -> 3-6 -> 2-7 (whole pairs)
+    assert slice_span(planes, 0.0, 25, margin=1) == (slice(2, 8), slice(5, 20))
+    assert slice_span(planes, 0.0, 20, margin=1) == (slice(3, 7), slice(6, 14))  # x2: any slice starts a period
+    assert slice_span(planes, 0.0, 20, margin=9) == (slice(0, 10), slice(0, 20))  # clipped to the axis
+    seven = np.zeros((1, 3, 7), np.float32)
+    seven[0, 1, 3] = 1.0
+    assert slice_span(seven, 0.0, 16, margin=0) == (slice(0, 7), slice(0, 16))  # 16/7: one period, the whole axis
+    # the output slices of the span are exactly those whose centres fall inside it
+    for n_out in (20, 25, 30):
+        rows, out = slice_span(planes, 0.0, n_out, margin=1)
+        centres = (np.arange(n_out) + 0.5) * 10 / n_out
+        assert np.array_equal(np.flatnonzero((centres > rows.start) & (centres < rows.stop)),
+                              np.arange(out.start, out.stop))
+
+
+def test_the_render_box_crops_columns_and_optionally_slices():
+    data = np.zeros((4, 30, 40), np.float32)
+    data[:, 10:14, 18:22] = 0.5
+    m = CROP_MARGIN
+    cols = slice(10 - m, 14 + m)
+    assert render_box(data, 0.0, 80, slices=False) == (cols, slice(0, 40), slice(0, 80))
+    assert render_box(data, 0.0, 80, slices=True) == (cols, slice(18 - m, 22 + m), slice(2 * (18 - m), 2 * (22 + m)))
+    assert render_box(np.zeros_like(data), 0.0, 80, slices=True) is None
+
+
+def test_a_liif_model_renders_only_the_anatomys_slices_and_the_same_values(monkeypatch):
+    import mrisr.volume.through_plane as tp
+
+    data = np.zeros((24, 24, 40), np.float32)  # 40 slices of 2 mm, anatomy in slices 14-25
+    data[6:18, 5:19, 14:26] = 0.3 + 0.6 * np.random.default_rng(8).random((12, 14, 12))
+    img = _image(data, zooms=(1.0, 1.0, 2.0))
+    seen, apply = [], tp.apply_method
+    monkeypatch.setattr(tp, "apply_method", lambda fn, block, *a: seen.append(block.shape) or apply(fn, block, *a))
+    opts = dict(factor=2, method="liif-slices", progress=False)
+    cropped = upscale_through_plane(img, **opts).get_fdata()
+    assert {s[2] for s in seen} == {12 + 2 * CROP_MARGIN}  # slices 6-33 of 40 rendered, the rest interpolated
+    seen.clear()
+    whole = upscale_through_plane(img, crop=False, **opts).get_fdata()
+    assert {s[2] for s in seen} == {40}
+    assert np.abs(cropped - whole).max() < 0.005  # the crop's edge is background: the anatomy barely moves
+    assert (cropped[:, :, :8] == 0).all()  # far from the anatomy: the background, interpolated
 
 
 def test_cropping_renders_only_the_anatomy_and_leaves_interpolation_unchanged():

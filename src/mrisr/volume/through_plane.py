@@ -15,7 +15,8 @@ thick-slice MNI volume it beat ELRTV by 1.2 to 3.5 dB at 2x to 6x (the
 repository's ``docs/results.md``, "Through-plane"; times in
 ``benchmarks/results/through_plane_speed.md``). Only the columns of each block of
 planes that rise above the background (a constant one, or a few noise sigmas of a
-noisy one) are rendered (:func:`foreground_span`); the rest is interpolated.
+noisy one) are rendered, and for a LIIF model only the slices that do
+(:func:`render_box`); the rest is interpolated.
 
 Methods that take a degradation operator (ELRTV) are told the acquisition: a
 ``slice_profile`` operator (:func:`mrisr.classical.operators.profile_matrix`)
@@ -131,6 +132,56 @@ def foreground_span(planes: np.ndarray, floor: float, margin: int = CROP_MARGIN)
     return slice(max(0, int(hit[0]) - margin), min(planes.shape[1], int(hit[-1]) + 1 + margin))
 
 
+def slice_span(planes: np.ndarray, floor: float, n_out: int, margin: int = CROP_MARGIN) -> tuple[slice, slice]:
+    """The input slices of a block of (column-cropped) planes that hold anything above ``floor``, grown by
+    ``margin``, and the output slices they render to.
+
+    The span is widened to whole periods of the factor ``n_out / n`` (in lowest terms ``p / q``: ``q`` input
+    slices make exactly ``p`` output slices), so the output slices of the span sit on the volume's grid: the
+    crop ``[lo, hi)`` renders to ``[lo * p / q, hi * p / q)``. When ``q`` is large the span is the whole axis.
+
+    Parameters
+    ----------
+    planes : (B, W, n) array
+        Stored values; at least one above ``floor`` (:func:`foreground_span` found some).
+    floor : float
+        The background's highest stored value.
+    n_out : int
+        Output slices of the whole axis.
+    margin : int
+        Background slices kept on each side.
+
+    Returns
+    -------
+    (slice, slice)
+        Input slices, output slices.
+    """
+    from fractions import Fraction
+
+    n = planes.shape[2]
+    ratio = Fraction(n_out, n)
+    q = ratio.denominator  # divides n, since n * ratio is an integer
+    hit = np.flatnonzero((planes > floor).any(axis=(0, 1)))
+    lo = max(0, int(hit[0]) - margin) // q * q
+    hi = min(n, -(-(int(hit[-1]) + 1 + margin) // q) * q)
+    return slice(lo, hi), slice(int(lo * ratio), int(hi * ratio))
+
+
+def render_box(planes: np.ndarray, floor: float, n_out: int, slices: bool) -> tuple[slice, slice, slice] | None:
+    """What of a block of planes ``(B, W, n)`` to render: (columns, input slices, output slices).
+
+    The columns are :func:`foreground_span`'s; with ``slices``, the slice axis is cropped too
+    (:func:`slice_span`), else whole. None when the block is background only. The through-plane path crops
+    the slice axis for LIIF models only: their output depends on a neighbourhood of the input (a finite
+    receptive field), and their rendering is the time a crop saves.
+    """
+    cols = foreground_span(planes, floor)
+    if cols is None:
+        return None
+    rows, out = slice_span(planes[:, cols], floor, n_out) if slices else (slice(0, planes.shape[2]), slice(0, n_out))
+    return cols, rows, out
+
+
 def _zooms(img: Any) -> np.ndarray:
     z = np.asarray(img.header.get_zooms()[:3], dtype=np.float64)
     return z if z.shape == (3,) and np.isfinite(z).all() and (z > 0).all() else np.ones(3)
@@ -235,6 +286,13 @@ def _fitted_here(method: Any) -> bool:
     return not callable(method) and method_info(method).through_plane_only
 
 
+def _liif(method: Any) -> bool:
+    """Whether ``method`` names a LIIF method (by its record; a method object: unknown, False)."""
+    from mrisr.methods import method_info
+
+    return not callable(method) and method_info(method).family == "liif"
+
+
 def _in_plane_liif(method: Any, fn: Any) -> bool:
     """Whether the planes are rendered by a LIIF model trained in-plane (not on slice profiles): by its record,
     or a method object's name."""
@@ -294,14 +352,14 @@ def _through_plane(img, *, factor, spacing, axis, method, params, profile, thick
                                      progress=progress, label=src.label)
         if save_model is not None:
             logger.info("%s: saved the fitted model to %s", src.label, save_fitted(fn, save_model))
-    out = _render_views(fn, src, axis, shape[axis], imap, batch_size, progress, crop)
+    out = _render_views(fn, src, axis, shape[axis], imap, batch_size, progress, crop, selfsup or _liif(method))
     data = encode(imap.from_unit(out), store.dtype, slope=store.slope, inter=store.inter)
     return src, data, store
 
 
-def _render_views(fn, src, axis, n_out, imap, batch_size, progress, crop) -> np.ndarray:
+def _render_views(fn, src, axis, n_out, imap, batch_size, progress, crop, crop_slices) -> np.ndarray:
     """The mean of the two views' [0, 1] estimates of ``src.raw`` with ``n_out`` slices along ``axis``; with
-    ``crop``, each block of planes is rendered over its :func:`foreground_span` only, the rest interpolated."""
+    ``crop``, each block of planes is rendered over its :func:`render_box` only, the rest interpolated."""
     from tqdm.auto import tqdm
 
     from mrisr.data.resize import resize_matrix
@@ -321,16 +379,18 @@ def _render_views(fn, src, axis, n_out, imap, batch_size, progress, crop) -> np.
             view_acc = np.moveaxis(acc, (a, axis), (0, 2))
             for start in range(0, view_in.shape[0], batch_size):
                 block = view_in[start:start + batch_size]
-                whole = slice(0, block.shape[1])
-                cols = foreground_span(block, floor) if crop else whole
-                if cols == whole:
+                whole = (slice(0, block.shape[1]), slice(0, block.shape[2]), slice(0, n_out))
+                box = render_box(block, floor, n_out, crop_slices) if crop else whole
+                if box == whole:
                     sr = apply_method(fn, block, (block.shape[1], n_out), imap, src)
                 else:  # where nothing is rendered, linear interpolation (a constant background stays constant)
                     unit = imap.to_unit(block.astype(np.float64) * src.slope + src.inter)
                     sr = (unit @ linear.T).astype(np.float32)
-                    if cols is not None:
-                        sr[:, cols] = apply_method(fn, block[:, cols], sr[:, cols].shape[1:], imap, src)
-                rendered += block[:, cols].size if cols is not None else 0
+                    if box is not None:
+                        cols, rows, out = box
+                        sr[:, cols, out] = apply_method(fn, block[:, cols, rows], sr[:, cols, out].shape[1:], imap,
+                                                        src)
+                rendered += block[:, box[0], box[1]].size if box is not None else 0
                 view_acc[start:start + batch_size] += sr
                 bar.update(block.shape[0])
     if crop:
@@ -395,9 +455,11 @@ def upscale_through_plane(
     crop : bool, default True
         Render each block of planes only over the columns that rise above the
         background (a masked volume's constant, or a noisy background's floor:
-        :func:`background_floor`), with a margin of :data:`CROP_MARGIN` voxels;
-        the rest is interpolated linearly, which keeps a constant background
-        (:func:`foreground_span`). ``False`` renders every plane whole.
+        :func:`background_floor`), with a margin of :data:`CROP_MARGIN` voxels,
+        and for a LIIF model over those slices only (whole periods of the
+        factor, :func:`slice_span`); the rest is interpolated linearly, which
+        keeps a constant background (:func:`render_box`). ``False`` renders
+        every plane whole.
     save_model : str or Path, optional
         ``'liif-selfsup'`` only: also write the fitted model to this ``.safetensors`` file
         (:func:`mrisr.volume.selfsup.save_fitted`), so that the other volumes of the protocol can be
