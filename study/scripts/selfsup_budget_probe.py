@@ -1,0 +1,103 @@
+"""How much per-volume fine-tuning does ``liif-selfsup`` need? A stand-in measured on IXI alone.
+
+Issue 27 asks for a head volume's through-plane SR in 90 s or less on 2 cores; the per-volume fine-tune is
+about half of it. Which cheaper budget (fewer crops per step, fewer steps) loses least is chosen here, never on
+the MNI152 template (part of the owner's other-contrast check). The stand-in "volume": the 50 IXI train slices
+that ``liif-slices`` never trained on plus the 6 val slices, all under one random non-monotone intensity remap
+(another contrast, one per volume). The first 40 are the volume's in-plane slices (fine-tuned on exactly as
+``fit_through_plane_model`` does, every 10th validating); the other 16 are thickened along their rows and along
+their columns with the slice profile and rendered back (PSNR against the remapped slice).
+
+    python study/scripts/selfsup_budget_probe.py --data ../shared/data/ixi-t2-midslices \
+        --out study/experiments/through_plane/budget.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "release"))
+from ship_slices import held_out_slices  # noqa: E402  (release tooling, not a package)
+
+#: name -> (crops per step, steps per unit of factor)
+BUDGETS = {"base (no fit)": (8, 0), "8 crops x 50f (today)": (8, 50), "6 crops x 50f": (6, 50),
+           "4 crops x 50f": (4, 50), "8 crops x 25f": (8, 25), "4 crops x 100f": (4, 100)}
+
+
+def volumes(data: str, n: int) -> list[np.ndarray]:
+    """``n`` stand-in volumes: the held-out slices under ``n`` remaps (seeds 0..n-1)."""
+    from mrisr.data.corrupt import RemapConfig, remap_image
+
+    _, held = held_out_slices(data, 50)
+    val = np.stack([read(f) for f in sorted(Path(data, "val").glob("*.png"))])
+    slices = np.concatenate([held, val]).astype(np.float32)
+    return [remap_image(slices, RemapConfig(kind="nonmonotone"), np.random.default_rng(s)).astype(np.float32)
+            for s in range(n)]
+
+
+def read(path):
+    from mrisr.data.io import read_image
+
+    return read_image(path).astype(np.float32)
+
+
+def score(method, test: np.ndarray, factor: float) -> float:
+    """Mean PSNR over ``test`` thickened along rows and along columns (box profile, 1 spacing)."""
+    from mrisr.volume.selfsup import SelfSupConfig, SlicePairs
+
+    out = []
+    for stack in (test, np.swapaxes(test, 1, 2)):
+        pairs = SlicePairs(np.ascontiguousarray(stack), factor, "box", 1.0, SelfSupConfig())
+        sr = np.clip(np.asarray(method(pairs.lr, pairs.hr.shape[1:]), dtype=np.float64), 0, 1)
+        out += list(10 * np.log10(1 / np.mean((sr - pairs.hr) ** 2, axis=(1, 2))))
+    return float(np.mean(out))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--volumes", type=int, default=2)
+    ap.add_argument("--factors", default="2,4,6")
+    args = ap.parse_args()
+
+    import torch
+
+    from mrisr.volume.selfsup import fit_through_plane_model
+
+    torch.set_num_threads(2)
+    rows = []
+    for v, vol in enumerate(volumes(args.data, args.volumes)):
+        train, test = vol[:40], vol[40:]
+        for factor in (float(f) for f in args.factors.split(",")):
+            for name, (crops, per) in BUDGETS.items():
+                t = time.perf_counter()
+                m = fit_through_plane_model(train, 0, factor, params={"crops": crops, "steps": int(per * factor),
+                                                                      "precision": "bfloat16"}, progress=False)
+                sec = time.perf_counter() - t
+                rows.append({"volume": v, "factor": factor, "budget": name, "fit_s": round(sec, 1),
+                             "stopped_at": m.info["selfsup"]["stopped_at"], "psnr": score(m, test, factor)})
+                print(json.dumps(rows[-1]), flush=True)
+    Path(args.out).with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
+    lines = [f"# liif-selfsup fine-tuning budget, IXI stand-in ({args.volumes} remapped volumes)", "",
+             "`python study/scripts/selfsup_budget_probe.py --data ../shared/data/ixi-t2-midslices --out "
+             f"{args.out}`", "", "| factor | budget | fit s (mean) | PSNR (mean of volumes) | vs today |",
+             "|---|---|---|---|---|"]
+    for factor in sorted({r["factor"] for r in rows}):
+        ref = np.mean([r["psnr"] for r in rows if r["factor"] == factor and r["budget"].endswith("(today)")])
+        for name in BUDGETS:
+            sel = [r for r in rows if r["factor"] == factor and r["budget"] == name]
+            p = np.mean([r["psnr"] for r in sel])
+            lines.append(f"| x{factor:g} | {name} | {np.mean([r['fit_s'] for r in sel]):.1f} | {p:.3f} | "
+                         f"{p - ref:+.3f} |")
+    Path(args.out).write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
