@@ -185,6 +185,17 @@ def test_fine_tuning_stops_when_validation_stalls_and_keeps_the_best_weights():
     assert rec["val_best"] < rec["val_first"]
 
 
+def test_validation_runs_in_the_fits_precision_and_reads_about_the_same_loss():
+    from mrisr.volume.selfsup import fit_through_plane_model
+
+    hr, _ = _phantom()
+    opts = {**FAST, "steps": 5, "check_every": 5, "holdout": 3, "lr": 1e-12}
+    first = {p: fit_through_plane_model(hr / hr.max(), 2, 2.0, params={**opts, "precision": p},
+                                        progress=False).info["selfsup"]["val_first"] for p in ("float32", "bfloat16")}
+    assert first["bfloat16"] != first["float32"]  # validated under bfloat16 autocast, as the model renders
+    assert first["bfloat16"] == pytest.approx(first["float32"], rel=0.02)
+
+
 def test_precision_auto_follows_the_cpu_and_reaches_fit_and_rendering(monkeypatch):
     import mrisr.devices
     import mrisr.volume.selfsup as ss
