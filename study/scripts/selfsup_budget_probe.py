@@ -33,18 +33,13 @@ BUDGETS = {"base (no fit)": (8, 0), "8 crops x 50f (today)": (8, 50), "6 crops x
 def volumes(data: str, n: int) -> list[np.ndarray]:
     """``n`` stand-in volumes: the held-out slices under ``n`` remaps (seeds 0..n-1)."""
     from mrisr.data.corrupt import RemapConfig, remap_image
+    from mrisr.data.io import read_image
 
     _, held = held_out_slices(data, 50)
-    val = np.stack([read(f) for f in sorted(Path(data, "val").glob("*.png"))])
+    val = np.stack([read_image(f) for f in sorted(Path(data, "val").glob("*.png"))])
     slices = np.concatenate([held, val]).astype(np.float32)
     return [remap_image(slices, RemapConfig(kind="nonmonotone"), np.random.default_rng(s)).astype(np.float32)
             for s in range(n)]
-
-
-def read(path):
-    from mrisr.data.io import read_image
-
-    return read_image(path).astype(np.float32)
 
 
 def score(method, test: np.ndarray, factor: float) -> float:

@@ -161,9 +161,8 @@ def slice_span(planes: np.ndarray, floor: float, n_out: int, margin: int = CROP_
     n = planes.shape[2]
     ratio = Fraction(n_out, n)
     q = ratio.denominator  # divides n, since n * ratio is an integer
-    hit = np.flatnonzero((planes > floor).any(axis=(0, 1)))
-    lo = max(0, int(hit[0]) - margin) // q * q
-    hi = min(n, -(-(int(hit[-1]) + 1 + margin) // q) * q)
+    span = foreground_span(np.swapaxes(planes, 1, 2), floor, margin)  # the slices as the columns
+    lo, hi = span.start // q * q, min(n, -(-span.stop // q) * q)
     return slice(lo, hi), slice(int(lo * ratio), int(hi * ratio))
 
 
