@@ -9,9 +9,14 @@ into a 3x3 convolution evaluated once per latent pixel, the 4 ensemble members
 batched, the encoder in channels-last layout on a CPU (``prefer_layout``). Same EDSR-baseline encoder (16 blocks, 64
 features) and a 4 x 128 MLP in both.
 
-Each case runs in a fresh subprocess so its peak RSS is its own. Usage::
+Each case runs in a fresh subprocess so its peak memory is its own. On a CPU: best of ``--repeats`` and the
+peak RSS. On a GPU (``--device cuda``, or ``auto`` where PyTorch sees one): after one warm-up call, the median of
+``--repeats`` calls (10 is the issue's protocol), each synchronised, and the peak of
+``torch.cuda.max_memory_allocated``; ``--batch 1,16`` times one image and batches (the training throughput part
+runs on a CPU only). Usage::
 
     python benchmarks/liif_speed.py [--repeats 3] [--threads 2] [--train-steps 5] [--train-configs ...]
+    python benchmarks/liif_speed.py --device cuda --repeats 10 --batch 1,16 --train-steps 0
 
 Prints a table; ``--csv`` writes it too.
 """
@@ -28,37 +33,59 @@ import time
 CASES = [("128->256", 128, 256), ("64->256", 64, 256), ("256->1024", 256, 1024)]
 
 
-def run_case(kind: str, n_in: int, n_out: int, repeats: int, threads: int) -> dict:
+def _timed(fn, repeats: int, device) -> list[float]:
+    """Seconds of ``repeats`` calls of ``fn``; on a GPU after one warm-up call, each call synchronised."""
     import torch
 
+    gpu = device.type == "cuda"
+    if gpu:
+        fn()
+    times = []
+    for _ in range(repeats):
+        if gpu:
+            torch.cuda.synchronize(device)
+        t0 = time.perf_counter()
+        fn()
+        if gpu:
+            torch.cuda.synchronize(device)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def run_case(kind: str, n_in: int, n_out: int, repeats: int, threads: int, device: str = "cpu",
+             batch: int = 1) -> dict:
+    import statistics
+
+    import torch
+
+    from mrisr.devices import parse_device
     from mrisr.models import make_model
     from mrisr.models.coords import make_cell, make_coord
     from mrisr.models.liif import MLP, prefer_layout
     from mrisr.models.reference import plain_liif_decode
 
+    dev = parse_device(device)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    times = []
     with torch.inference_mode():
         if kind == "mrisr":
-            model = prefer_layout(make_model({"name": "liif", "args": {"mlp_hidden": [128] * 4}}).eval(), "cpu")
-            x = torch.rand(1, 1, n_in, n_in)
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                model.upscale(x, (n_out, n_out))
-                times.append(time.perf_counter() - t0)
+            model = make_model({"name": "liif", "args": {"mlp_hidden": [128] * 4}}).eval().to(dev)
+            model = prefer_layout(model, dev)
+            x = torch.rand(batch, 1, n_in, n_in, device=dev)
+            times = _timed(lambda: model.upscale(x, (n_out, n_out)), repeats, dev)
         else:
-            enc = make_model({"name": "edsr-baseline", "args": {"in_channels": 3}}).eval()
-            mlp = MLP(64 * 9 + 4, 3, [128] * 4).eval()
-            x = torch.rand(1, 3, n_in, n_in)
-            coord = make_coord((n_out, n_out))[None]
-            cell = make_cell((n_out, n_out), coord.shape[1])[None]
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                plain_liif_decode(mlp, enc((x - 0.5) / 0.5), coord, cell, bsize=30000)
-                times.append(time.perf_counter() - t0)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"impl": kind, "seconds": min(times), "peak_rss_mb": peak_mb}
+            enc = make_model({"name": "edsr-baseline", "args": {"in_channels": 3}}).eval().to(dev)
+            mlp = MLP(64 * 9 + 4, 3, [128] * 4).eval().to(dev)
+            x = torch.rand(batch, 3, n_in, n_in, device=dev)
+            coord = make_coord((n_out, n_out), device=dev)[None].expand(batch, -1, -1)
+            cell = make_cell((n_out, n_out), coord.shape[1], device=dev)[None].expand(batch, -1, -1)
+            times = _timed(lambda: plain_liif_decode(mlp, enc((x - 0.5) / 0.5), coord, cell, bsize=30000), repeats,
+                           dev)
+    if dev.type == "cuda":
+        return {"impl": kind, "batch": batch, "seconds": statistics.median(times),
+                "peak_mb": torch.cuda.max_memory_allocated(dev) / 2**20}
+    return {"impl": kind, "batch": batch, "seconds": min(times),
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def run_train(config: str, steps: int, threads: int, bf16: bool) -> dict:
@@ -91,43 +118,62 @@ def run_train(config: str, steps: int, threads: int, bf16: bool) -> dict:
             "lr_patch": cfg.data.lr_patch, "batch": cfg.batch_size}
 
 
+def torch_device_name(dev) -> str:
+    import torch
+
+    return torch.cuda.get_device_name(dev) if dev.type == "cuda" else str(dev)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--train-configs", nargs="*", default=["configs/cpu_liif_smam_eem_x2x4.yaml"])
     ap.add_argument("--train-steps", type=int, default=5)
+    ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (inference only)")
+    ap.add_argument("--batch", default="1", help="comma-separated batch sizes (images per call)")
     ap.add_argument("--case", help=argparse.SUPPRESS)
     ap.add_argument("--csv", help="also write the inference table as CSV")
     args = ap.parse_args()
+    batches = [int(b) for b in args.batch.split(",")]
     if args.case:  # child process
-        kind, name = args.case.split(":")
+        kind, name, batch = args.case.split(":")
         _, n_in, n_out = next(c for c in CASES if c[0] == name)
-        print(json.dumps(run_case(kind, n_in, n_out, args.repeats, args.threads)))
+        print(json.dumps(run_case(kind, n_in, n_out, args.repeats, args.threads, args.device, int(batch))))
         return
+    from mrisr.devices import parse_device
+
+    dev = parse_device(args.device)
     rows = []
     for name, _, _ in CASES:
-        for kind in ("reference", "mrisr"):
-            out = subprocess.run(
-                [sys.executable, __file__, "--case", f"{kind}:{name}", "--repeats", str(args.repeats),
-                 "--threads", str(args.threads)], capture_output=True, text=True, check=True,
-            )
-            rows.append({"case": name, **json.loads(out.stdout.strip().splitlines()[-1])})
-    print(f"LIIF inference, EDSR-baseline + 4x128 MLP, CPU, {args.threads} threads, best of {args.repeats}")
-    print(f"{'case':<10} {'impl':<10} {'seconds':>9} {'peak RSS MB':>12} {'speed-up':>9}")
+        for batch in batches:
+            for kind in ("reference", "mrisr"):
+                out = subprocess.run(
+                    [sys.executable, __file__, "--case", f"{kind}:{name}:{batch}", "--repeats", str(args.repeats),
+                     "--threads", str(args.threads), "--device", str(dev)], capture_output=True, text=True, check=True,
+                )
+                rows.append({"case": name, **json.loads(out.stdout.strip().splitlines()[-1])})
+    gpu = dev.type == "cuda"
+    what = (f"{torch_device_name(dev)}, median of {args.repeats} after a warm-up, synchronised" if gpu
+            else f"CPU, {args.threads} threads, best of {args.repeats}")
+    print(f"LIIF inference, EDSR-baseline + 4x128 MLP, {what}")
+    print(f"{'case':<10} {'batch':>5} {'impl':<10} {'seconds':>9} {'peak GPU MiB' if gpu else 'peak RSS MB':>12} "
+          f"{'speed-up':>9}")
     for name, _, _ in CASES:
-        ref = next(r for r in rows if r["case"] == name and r["impl"] == "reference")
-        for r in (r for r in rows if r["case"] == name):
-            sp = ref["seconds"] / r["seconds"]
-            print(f"{name:<10} {r['impl']:<10} {r['seconds']:>9.3f} {r['peak_rss_mb']:>12.0f} {sp:>8.2f}x")
+        for batch in batches:
+            pair = [r for r in rows if r["case"] == name and r["batch"] == batch]
+            ref = next(r for r in pair if r["impl"] == "reference")
+            for r in pair:
+                sp = ref["seconds"] / r["seconds"]
+                print(f"{name:<10} {batch:>5} {r['impl']:<10} {r['seconds']:>9.4f} {r['peak_mb']:>12.0f} {sp:>8.2f}x")
     if args.csv:
         import csv
 
         with open(args.csv, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=["case", "impl", "seconds", "peak_rss_mb"])
+            w = csv.DictWriter(fh, fieldnames=["case", "batch", "impl", "seconds", "peak_mb"])
             w.writeheader()
             w.writerows(rows)
-    if args.train_steps:
+    if args.train_steps and not gpu:
         print(f"\nTraining throughput ({args.train_steps} steps after one warm-up, {args.threads} threads; "
               "reference: float32, bfloat16 = CPU autocast as with cpu_bf16: true)")
         print(f"{'config':<45} {'precision':<9} {'patch':>5} {'batch':>5} {'s/step':>8} {'samples/s':>10} {'speed-up':>9}")
