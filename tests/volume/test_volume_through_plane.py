@@ -216,7 +216,10 @@ def test_the_render_box_crops_columns_and_optionally_slices():
     assert render_box(np.zeros_like(data), 0.0, 80, slices=True) is None
 
 
-def test_a_liif_model_renders_only_the_anatomys_slices_and_the_same_values(monkeypatch):
+def test_a_liif_model_renders_only_the_anatomys_slices_and_the_same_values(monkeypatch, caplog):
+    import logging
+    import re
+
     import mrisr.volume.through_plane as tp
 
     data = np.zeros((24, 24, 40), np.float32)  # 40 slices of 2 mm, anatomy in slices 14-25
@@ -225,11 +228,15 @@ def test_a_liif_model_renders_only_the_anatomys_slices_and_the_same_values(monke
     seen, apply = [], tp.apply_method
     monkeypatch.setattr(tp, "apply_method", lambda fn, block, *a: seen.append(block.shape) or apply(fn, block, *a))
     opts = dict(factor=2, method="liif-slices", progress=False)
-    cropped = upscale_through_plane(img, **opts).get_fdata()
-    assert {s[2] for s in seen} == {12 + 2 * CROP_MARGIN}  # slices 6-33 of 40 rendered, the rest interpolated
-    seen.clear()
-    whole = upscale_through_plane(img, crop=False, **opts).get_fdata()
+    with caplog.at_level(logging.INFO, logger="mrisr.volume.through_plane"):
+        cropped = upscale_through_plane(img, **opts).get_fdata()
+        assert {s[2] for s in seen} == {12 + 2 * CROP_MARGIN}  # slices 6-33 of 40 rendered, the rest interpolated
+        seen.clear()
+        whole = upscale_through_plane(img, crop=False, **opts).get_fdata()
     assert {s[2] for s in seen} == {40}
+    # the log says how many planes took how long, and what share of their voxels was rendered
+    shares = [float(m) for m in re.findall(r"rendered 48 planes in \d+ s, (\d+) % of their voxels", caplog.text)]
+    assert shares == [100 * 28 / 40, 100]  # 28 of the 40 slices (and every column: the margin reaches the edges)
     assert np.abs(cropped - whole).max() < 0.005  # the crop's edge is background: the anatomy barely moves
     assert (cropped[:, :, :8] == 0).all()  # far from the anatomy: the background, interpolated
 

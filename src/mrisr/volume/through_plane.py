@@ -37,6 +37,7 @@ divided by ``n_out / n_in`` and the slab keeps its extent.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -370,7 +371,7 @@ def _render_views(fn, src, axis, n_out, imap, batch_size, progress, crop, crop_s
     shape[axis] = n_out
     views = [a for a in range(3) if a != axis]
     acc = np.zeros(shape, dtype=np.float32)  # the sum of the two views' [0, 1] estimates
-    rendered = 0
+    rendered, start_time = 0, time.perf_counter()
     with tqdm(total=sum(raw.shape[a] for a in views), unit="plane", desc="through-plane",
               disable=not progress, leave=False) as bar:
         for a in views:  # planes (B, W, n): the slice axis last, as foreground_span reads them
@@ -392,9 +393,9 @@ def _render_views(fn, src, axis, n_out, imap, batch_size, progress, crop, crop_s
                 rendered += block[:, box[0], box[1]].size if box is not None else 0
                 view_acc[start:start + batch_size] += sr
                 bar.update(block.shape[0])
-    if crop:
-        logger.info("%s: rendered %.0f %% of the planes' voxels (the rest is background, interpolated)",
-                    src.label, 100 * rendered / (len(views) * raw.size))
+    logger.info("%s: rendered %d planes in %.0f s, %.0f %% of their voxels (the rest is background, interpolated)",
+                src.label, sum(raw.shape[a] for a in views), time.perf_counter() - start_time,
+                100 * rendered / (len(views) * raw.size))
     return acc / len(views)
 
 
