@@ -371,8 +371,8 @@ def _render_views(fn, src, axis, n_out, imap, batch_size, progress, crop, crop_s
     shape[axis] = n_out
     views = [a for a in range(3) if a != axis]
     acc = np.zeros(shape, dtype=np.float32)  # the sum of the two views' [0, 1] estimates
-    rendered, start_time = 0, time.perf_counter()
-    with tqdm(total=sum(raw.shape[a] for a in views), unit="plane", desc="through-plane",
+    rendered, start_time, planes = 0, time.perf_counter(), sum(raw.shape[a] for a in views)
+    with tqdm(total=planes, unit="plane", desc="through-plane",
               disable=not progress, leave=False) as bar:
         for a in views:  # planes (B, W, n): the slice axis last, as foreground_span reads them
             view_in = np.moveaxis(raw, (a, axis), (0, 2))
@@ -394,7 +394,7 @@ def _render_views(fn, src, axis, n_out, imap, batch_size, progress, crop, crop_s
                 view_acc[start:start + batch_size] += sr
                 bar.update(block.shape[0])
     logger.info("%s: rendered %d planes in %.0f s, %.0f %% of their voxels (the rest is background, interpolated)",
-                src.label, sum(raw.shape[a] for a in views), time.perf_counter() - start_time,
+                src.label, planes, time.perf_counter() - start_time,
                 100 * rendered / (len(views) * raw.size))
     return acc / len(views)
 
