@@ -25,9 +25,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "release"))
 from ship_slices import held_out_slices  # noqa: E402  (release tooling, not a package)
 
-#: name -> (crops per step, steps per unit of factor)
-BUDGETS = {"base (no fit)": (8, 0), "8 crops x 50f (today)": (8, 50), "6 crops x 50f": (6, 50),
-           "4 crops x 50f": (4, 50), "8 crops x 25f": (8, 25), "4 crops x 100f": (4, 100)}
+#: name -> (crops per step, steps per unit of factor, Adam learning rate)
+BUDGETS = {"base (no fit)": (8, 0, 2e-4), "8 crops x 50f (today)": (8, 50, 2e-4), "6 crops x 50f": (6, 50, 2e-4),
+           "4 crops x 50f": (4, 50, 2e-4), "8 crops x 25f": (8, 25, 2e-4), "4 crops x 100f": (4, 100, 2e-4),
+           "8 crops x 25f, lr 3e-4": (8, 25, 3e-4), "8 crops x 25f, lr 4e-4": (8, 25, 4e-4),
+           "8 crops x 35f, lr 3e-4": (8, 35, 3e-4),
+           "8 crops x 40f": (8, 40, 2e-4), "8 crops x 40f, lr 2.5e-4": (8, 40, 2.5e-4)}
+#: what ``--budgets`` runs by default (the first probe's rows)
+FIRST = "base (no fit);8 crops x 50f (today);6 crops x 50f;4 crops x 50f;8 crops x 25f;4 crops x 100f"
 
 
 def volumes(data: str, n: int) -> list[np.ndarray]:
@@ -54,13 +59,44 @@ def score(method, test: np.ndarray, factor: float) -> float:
     return float(np.mean(out))
 
 
+def table(rows: list[dict], names: list[str], command: str) -> str:
+    """The markdown report of ``rows``: per factor and budget, mean fit time, mean PSNR, and the difference to
+    today's budget on the same volume (mean, and the range over volumes)."""
+    vols = sorted({r["volume"] for r in rows})
+    lines = [f"# liif-selfsup fine-tuning budget, IXI stand-in ({len(vols)} remapped volumes)", "", f"`{command}`", "",
+             "| factor | budget | fit s (mean) | PSNR (mean of volumes) | vs today | vs today, per volume |",
+             "|---|---|---|---|---|---|"]
+    for factor in sorted({r["factor"] for r in rows}):
+        at = {(r["budget"], r["volume"]): r for r in rows if r["factor"] == factor}
+        today = next(n for n in names if n.endswith("(today)"))
+        for name in names:
+            sel = [at[name, v] for v in vols if (name, v) in at]
+            diff = [at[name, v]["psnr"] - at[today, v]["psnr"] for v in vols if (name, v) in at and (today, v) in at]
+            lines.append(f"| x{factor:g} | {name} | {np.mean([r['fit_s'] for r in sel]):.1f} | "
+                         f"{np.mean([r['psnr'] for r in sel]):.3f} | {np.mean(diff):+.3f} | "
+                         f"{min(diff):+.3f} to {max(diff):+.3f} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--volumes", type=int, default=2)
     ap.add_argument("--factors", default="2,4,6")
+    ap.add_argument("--budgets", default=FIRST, help="';'-separated names of BUDGETS (today's is always run)")
+    ap.add_argument("--report-only", action="store_true", help="rewrite OUT from OUT's .json (no fitting)")
     args = ap.parse_args()
+    names = [n for n in BUDGETS if n in args.budgets.split(";") or n.endswith("(today)")]
+    unknown = set(args.budgets.split(";")) - set(BUDGETS)
+    if unknown:
+        ap.error(f"unknown budgets: {sorted(unknown)}; known: {list(BUDGETS)}")
+    command = (f"python study/scripts/selfsup_budget_probe.py --data {args.data} --out {args.out} "
+               f"--volumes {args.volumes} --factors {args.factors} --budgets '{args.budgets}'")
+    if args.report_only:
+        rows = json.loads(Path(args.out).with_suffix(".json").read_text())
+        Path(args.out).write_text(table(rows, names, command))
+        return
 
     import torch
 
@@ -71,27 +107,18 @@ def main() -> None:
     for v, vol in enumerate(volumes(args.data, args.volumes)):
         train, test = vol[:40], vol[40:]
         for factor in (float(f) for f in args.factors.split(",")):
-            for name, (crops, per) in BUDGETS.items():
+            for name in names:
+                crops, per, lr = BUDGETS[name]
                 t = time.perf_counter()
                 m = fit_through_plane_model(train, 0, factor, params={"crops": crops, "steps": int(per * factor),
-                                                                      "precision": "bfloat16"}, progress=False)
+                                                                      "lr": lr, "precision": "bfloat16"},
+                                            progress=False)
                 sec = time.perf_counter() - t
                 rows.append({"volume": v, "factor": factor, "budget": name, "fit_s": round(sec, 1),
                              "stopped_at": m.info["selfsup"]["stopped_at"], "psnr": score(m, test, factor)})
                 print(json.dumps(rows[-1]), flush=True)
     Path(args.out).with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
-    lines = [f"# liif-selfsup fine-tuning budget, IXI stand-in ({args.volumes} remapped volumes)", "",
-             "`python study/scripts/selfsup_budget_probe.py --data ../shared/data/ixi-t2-midslices --out "
-             f"{args.out}`", "", "| factor | budget | fit s (mean) | PSNR (mean of volumes) | vs today |",
-             "|---|---|---|---|---|"]
-    for factor in sorted({r["factor"] for r in rows}):
-        ref = np.mean([r["psnr"] for r in rows if r["factor"] == factor and r["budget"].endswith("(today)")])
-        for name in BUDGETS:
-            sel = [r for r in rows if r["factor"] == factor and r["budget"] == name]
-            p = np.mean([r["psnr"] for r in sel])
-            lines.append(f"| x{factor:g} | {name} | {np.mean([r['fit_s'] for r in sel]):.1f} | {p:.3f} | "
-                         f"{p - ref:+.3f} |")
-    Path(args.out).write_text("\n".join(lines) + "\n")
+    Path(args.out).write_text(table(rows, names, command))
 
 
 if __name__ == "__main__":
