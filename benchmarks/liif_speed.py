@@ -13,10 +13,11 @@ Each case runs in a fresh subprocess so its peak memory is its own. On a CPU: be
 peak RSS. On a GPU (``--device cuda``, or ``auto`` where PyTorch sees one): after one warm-up call, the median of
 ``--repeats`` calls (10 is the issue's protocol), each synchronised, and the peak of
 ``torch.cuda.max_memory_allocated``; ``--batch 1,16`` times one image and batches (the training throughput part
-runs on a CPU only). Usage::
+runs on a CPU only). ``--chunk 8192,65536`` adds an mrisr row per query chunk (default: the model's), to choose a
+device's chunk. Usage::
 
     python benchmarks/liif_speed.py [--repeats 3] [--threads 2] [--train-steps 5] [--train-configs ...]
-    python benchmarks/liif_speed.py --device cuda --repeats 10 --batch 1,16 --train-steps 0
+    python benchmarks/liif_speed.py --device cuda --repeats 10 --batch 1,16 --train-steps 0 [--chunk 8192,65536]
 
 Prints a table; ``--csv`` writes it too.
 """
@@ -53,7 +54,7 @@ def _timed(fn, repeats: int, device) -> list[float]:
 
 
 def run_case(kind: str, n_in: int, n_out: int, repeats: int, threads: int, device: str = "cpu",
-             batch: int = 1) -> dict:
+             batch: int = 1, chunk: int | None = None) -> dict:
     import statistics
 
     import torch
@@ -72,7 +73,7 @@ def run_case(kind: str, n_in: int, n_out: int, repeats: int, threads: int, devic
             model = make_model({"name": "liif", "args": {"mlp_hidden": [128] * 4}}).eval().to(dev)
             model = prefer_layout(model, dev)
             x = torch.rand(batch, 1, n_in, n_in, device=dev)
-            times = _timed(lambda: model.upscale(x, (n_out, n_out)), repeats, dev)
+            times = _timed(lambda: model.upscale(x, (n_out, n_out), chunk=chunk), repeats, dev)
         else:
             enc = make_model({"name": "edsr-baseline", "args": {"in_channels": 3}}).eval().to(dev)
             mlp = MLP(64 * 9 + 4, 3, [128] * 4).eval().to(dev)
@@ -81,10 +82,11 @@ def run_case(kind: str, n_in: int, n_out: int, repeats: int, threads: int, devic
             cell = make_cell((n_out, n_out), coord.shape[1], device=dev)[None].expand(batch, -1, -1)
             times = _timed(lambda: plain_liif_decode(mlp, enc((x - 0.5) / 0.5), coord, cell, bsize=30000), repeats,
                            dev)
+    impl = kind if chunk is None else f"{kind} c={chunk}"
     if dev.type == "cuda":
-        return {"impl": kind, "batch": batch, "seconds": statistics.median(times),
+        return {"impl": impl, "batch": batch, "seconds": statistics.median(times),
                 "peak_mb": torch.cuda.max_memory_allocated(dev) / 2**20}
-    return {"impl": kind, "batch": batch, "seconds": min(times),
+    return {"impl": impl, "batch": batch, "seconds": min(times),
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -132,32 +134,36 @@ def main() -> None:
     ap.add_argument("--train-steps", type=int, default=5)
     ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (inference only)")
     ap.add_argument("--batch", default="1", help="comma-separated batch sizes (images per call)")
+    ap.add_argument("--chunk", help="comma-separated query chunks: one mrisr row each (default: the model's)")
     ap.add_argument("--case", help=argparse.SUPPRESS)
     ap.add_argument("--csv", help="also write the inference table as CSV")
     args = ap.parse_args()
     batches = [int(b) for b in args.batch.split(",")]
     if args.case:  # child process
-        kind, name, batch = args.case.split(":")
+        kind, name, batch, chunk = args.case.split(":")
         _, n_in, n_out = next(c for c in CASES if c[0] == name)
-        print(json.dumps(run_case(kind, n_in, n_out, args.repeats, args.threads, args.device, int(batch))))
+        print(json.dumps(run_case(kind, n_in, n_out, args.repeats, args.threads, args.device, int(batch),
+                                  int(chunk) if chunk else None)))
         return
     from mrisr.devices import parse_device
 
     dev = parse_device(args.device)
+    runs = [("reference", "")] + [("mrisr", c) for c in (args.chunk.split(",") if args.chunk else [""])]
     rows = []
     for name, _, _ in CASES:
         for batch in batches:
-            for kind in ("reference", "mrisr"):
+            for kind, chunk in runs:
                 out = subprocess.run(
-                    [sys.executable, __file__, "--case", f"{kind}:{name}:{batch}", "--repeats", str(args.repeats),
+                    [sys.executable, __file__, "--case", f"{kind}:{name}:{batch}:{chunk}", "--repeats", str(args.repeats),
                      "--threads", str(args.threads), "--device", str(dev)], capture_output=True, text=True, check=True,
                 )
                 rows.append({"case": name, **json.loads(out.stdout.strip().splitlines()[-1])})
+                print(json.dumps(rows[-1]), file=sys.stderr, flush=True)  # progress, and a record if cut short
     gpu = dev.type == "cuda"
     what = (f"{torch_device_name(dev)}, median of {args.repeats} after a warm-up, synchronised" if gpu
             else f"CPU, {args.threads} threads, best of {args.repeats}")
     print(f"LIIF inference, EDSR-baseline + 4x128 MLP, {what}")
-    print(f"{'case':<10} {'batch':>5} {'impl':<10} {'seconds':>9} {'peak GPU MiB' if gpu else 'peak RSS MB':>12} "
+    print(f"{'case':<10} {'batch':>5} {'impl':<16} {'seconds':>9} {'peak GPU MiB' if gpu else 'peak RSS MB':>12} "
           f"{'speed-up':>9}")
     for name, _, _ in CASES:
         for batch in batches:
@@ -165,7 +171,7 @@ def main() -> None:
             ref = next(r for r in pair if r["impl"] == "reference")
             for r in pair:
                 sp = ref["seconds"] / r["seconds"]
-                print(f"{name:<10} {batch:>5} {r['impl']:<10} {r['seconds']:>9.4f} {r['peak_mb']:>12.0f} {sp:>8.2f}x")
+                print(f"{name:<10} {batch:>5} {r['impl']:<16} {r['seconds']:>9.4f} {r['peak_mb']:>12.0f} {sp:>8.2f}x")
     if args.csv:
         import csv
 

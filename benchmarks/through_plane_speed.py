@@ -10,7 +10,7 @@ the volume and inside the head against the 1 mm truth. The ``2.5 mm e2e`` case i
 end (``mrisr upscale IN --isotropic -o OUT``, process start included). ``--noise`` adds Rician noise to the thick
 volume (a real scan's background, which the constant-background crop cannot skip). ``--repeats N`` runs each case N
 times, the two versions interleaved, and reports the median run with the range of totals (one code's time moved by
-up to a quarter between runs on the 2-core machine). Target (issue 27): 90 s or less per volume on 2 cores, PSNR
+up to a quarter between runs on the 2-core machine). ``--steps 0`` skips the fine-tuning (renderings alone). Target (issue 27): 90 s or less per volume on 2 cores, PSNR
 within 0.1 dB of the reference or above.
 
     python benchmarks/through_plane_speed.py --reference d89736f --out benchmarks/results/through_plane_speed
@@ -42,6 +42,7 @@ import nibabel as nib, numpy as np, torch
 from mrisr.classical.operators import profile_matrix
 from mrisr.demo import default_input
 factor, profile, e2e, tmp, noise = float(sys.argv[1]), sys.argv[2], sys.argv[3] == "1", sys.argv[4], float(sys.argv[5])
+steps = int(sys.argv[6])  # liif-selfsup's most fine-tuning steps; -1: its default
 hr = np.asarray(nib.load(default_input()).dataobj, dtype=np.float64)
 hr /= hr.max()
 n_lr = int(hr.shape[2] // factor)
@@ -58,6 +59,7 @@ if e2e:
     t = time.perf_counter()
     cmd = [sys.executable, "-c", "import sys; from mrisr.cli.main import main; sys.exit(main(sys.argv[1:]))",
            "upscale", src, "--isotropic", "--slice-profile", profile, "-o", dst]
+    cmd += ["--selfsup-steps", str(steps)] if steps >= 0 else []
     subprocess.run(cmd, check=True, capture_output=True)
     rec["total"] = time.perf_counter() - t
 else:
@@ -70,7 +72,8 @@ else:
     tp.fit_through_plane_model = timed
     t0 = time.perf_counter(); img = nib.load(src); img.get_fdata(); rec["load"] = time.perf_counter() - t0
     t = time.perf_counter()
-    out = upscale_through_plane(img, factor=n_hr / n_lr, profile=profile, progress=False)
+    out = upscale_through_plane(img, factor=n_hr / n_lr, profile=profile, progress=False,
+                                params={"steps": steps} if steps >= 0 else None)
     rec["render"] = time.perf_counter() - t - rec["fit"]
     t = time.perf_counter(); nib.save(out, dst); rec["write"] = time.perf_counter() - t
     rec["total"] = time.perf_counter() - t0
@@ -93,11 +96,12 @@ def _export(commit: str, into: Path) -> Path:
     return into / "src"
 
 
-def _run(src: Path, case, threads: int, noise: float = 0.0) -> dict:
+def _run(src: Path, case, threads: int, noise: float = 0.0, steps: int | None = None) -> dict:
     _, factor, profile, e2e = case
     env = {**os.environ, "PYTHONPATH": str(src), "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     with tempfile.TemporaryDirectory() as tmp:
-        out = subprocess.run([sys.executable, "-c", CHILD, str(factor), profile, "1" if e2e else "0", tmp, str(noise)],
+        out = subprocess.run([sys.executable, "-c", CHILD, str(factor), profile, "1" if e2e else "0", tmp, str(noise),
+                              str(-1 if steps is None else steps)],
                              env=env, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -125,6 +129,8 @@ def main() -> None:
                     help="Rician noise sigma added to the thick volume (its background is then not constant)")
     ap.add_argument("--repeats", type=int, default=1,
                     help="runs per case and version, interleaved; the row is the median run, with the range of totals")
+    ap.add_argument("--steps", type=int, help="liif-selfsup's most fine-tuning steps (default its own; 0 renders "
+                                               "the shipped base without fitting, to compare renderings alone)")
     ap.add_argument("--out", help="write OUT.md and OUT.json")
     args = ap.parse_args()
     cases = CASES if args.cases == "all" else [c for c in CASES if c[0] in args.cases.split(",")]
@@ -136,7 +142,8 @@ def main() -> None:
     lines = [f"# Through-plane liif-selfsup: seconds per volume, {args.threads} threads, {platform.machine()} CPU "
              f"({os.cpu_count()} cores), MNI152 T1 template thickened along axis 2", "",
              f"`python benchmarks/through_plane_speed.py --reference {args.reference}"
-             f"{f' --noise {args.noise:g}' if args.noise else ''}{f' --repeats {args.repeats}' if args.repeats > 1 else ''}`;"
+             f"{f' --noise {args.noise:g}' if args.noise else ''}{f' --repeats {args.repeats}' if args.repeats > 1 else ''}"
+             f"{f' --steps {args.steps}' if args.steps is not None else ''}`;"
              f" this checkout: {here}." + (f" Median of {args.repeats} runs (range of totals)." if args.repeats > 1 else "")
              + (f" Rician noise of sigma {args.noise:g} on the thick volume; PSNR against the noise-free truth."
                 if args.noise else ""), "",
@@ -151,7 +158,7 @@ def main() -> None:
             for _ in range(args.repeats):  # interleaved, so that a slow spell of the machine hits both versions
                 for who, src in versions:
                     t = time.perf_counter()
-                    runs[who].append(_run(src, case, args.threads, args.noise))
+                    runs[who].append(_run(src, case, args.threads, args.noise, args.steps))
                     print(f"{case[0]}, {who}: {runs[who][-1]} ({time.perf_counter() - t:.0f} s)", flush=True)
             for who, _ in versions:
                 r = _median_run(runs[who])

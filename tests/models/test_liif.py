@@ -102,7 +102,10 @@ def test_chunking_does_not_change_output():
     model = tiny(smam="input", eem="sobel")
     torch.nn.init.normal_(model.imnet.layers[-1].weight, std=0.1)
     lr = torch.rand(1, 1, 10, 10)
-    assert torch.allclose(model.upscale(lr, (25, 25), chunk=7), model.upscale(lr, (25, 25)), atol=1e-6)
+    whole = model.upscale(lr, (25, 25))  # one chunk
+    # pieces of rows (7 < 25 wide); two whole rows at a time (60 -> 50 queries), the last chunk one row
+    for chunk in (7, 60):
+        assert torch.allclose(model.upscale(lr, (25, 25), chunk=chunk), whole, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", MODELS.names())
@@ -187,8 +190,17 @@ def test_tiled_rendering_equals_whole_image(variant, out_shape):
     torch.nn.init.normal_(model.imnet.layers[-1].weight, std=0.1)
     lr = torch.rand(2, 1, 23, 19)
     whole = model.upscale(lr, out_shape)
-    tiled = model.upscale(lr, out_shape, tile=6, chunk=200)  # 4 x 4 tiles, chunks across row ends
+    tiled = model.upscale(lr, out_shape, tile=6, chunk=10)  # 4 x 4 tiles, chunks of pieces of rows
     assert torch.allclose(tiled, whole, atol=1e-6, rtol=0)
+
+
+def test_tiles_that_own_no_output_pixel_are_skipped():
+    # fewer output columns than input columns: with 2-pixel tiles some tiles own no output column (a zero-width block)
+    model = tiny()
+    torch.nn.init.normal_(model.imnet.layers[-1].weight, std=0.1)
+    lr = torch.rand(1, 1, 12, 12)
+    whole = model.upscale(lr, (24, 5))
+    assert torch.allclose(model.upscale(lr, (24, 5), tile=2, chunk=8), whole, atol=1e-6, rtol=0)
 
 
 @pytest.mark.parametrize("variant", [{}, {"smam": "input", "eem": "log"}, {"smam": "features", "eem": "learned"}])
