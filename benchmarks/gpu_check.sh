@@ -6,7 +6,8 @@
 # LIIF inference, mrisr (one row per query chunk in CHUNKS) against the reference algorithm, one image and a batch
 # of 16, median of 10 synchronised calls after a warm-up, peak GPU memory (benchmarks/liif_speed.py). Needs only
 # torch, numpy and tqdm there (the package is put on the path, not installed). Writes gpu.txt and
-# liif_speed_cuda.{txt,csv,jsonl} (the jsonl row by row, kept if the run is cut short) to $OUT (the device tool's folder that comes back), else benchmarks/results.
+# liif_speed_cuda.{txt,csv,jsonl} (the jsonl row by row, kept if the run is cut short) to $OUT (the device
+# tool's folder that comes back), else benchmarks/results.
 # DEVICE=cpu REPEATS=1 BATCH=1 CHUNKS=8192 tries it on a CPU.
 set -euo pipefail
 out="${OUT:-benchmarks/results}"

@@ -10,8 +10,8 @@ the volume and inside the head against the 1 mm truth. The ``2.5 mm e2e`` case i
 end (``mrisr upscale IN --isotropic -o OUT``, process start included). ``--noise`` adds Rician noise to the thick
 volume (a real scan's background, which the constant-background crop cannot skip). ``--repeats N`` runs each case N
 times, the two versions interleaved, and reports the median run with the range of totals (one code's time moved by
-up to a quarter between runs on the 2-core machine). ``--steps 0`` skips the fine-tuning (renderings alone). Target (issue 27): 90 s or less per volume on 2 cores, PSNR
-within 0.1 dB of the reference or above.
+up to a quarter between runs on the 2-core machine). ``--steps 0`` skips the fine-tuning (renderings alone). Target
+(issue 27): 90 s or less per volume on 2 cores, PSNR within 0.1 dB of the reference or above.
 
     python benchmarks/through_plane_speed.py --reference d89736f --out benchmarks/results/through_plane_speed
 """
