@@ -190,8 +190,9 @@ def test_tiled_rendering_equals_whole_image(variant, out_shape):
     torch.nn.init.normal_(model.imnet.layers[-1].weight, std=0.1)
     lr = torch.rand(2, 1, 23, 19)
     whole = model.upscale(lr, out_shape)
-    tiled = model.upscale(lr, out_shape, tile=6, chunk=10)  # 4 x 4 tiles, chunks of pieces of rows
-    assert torch.allclose(tiled, whole, atol=1e-6, rtol=0)
+    # 4 x 4 tiles; chunks of whole rows (200) and of pieces of rows across row ends (10)
+    for chunk in (200, 10):
+        assert torch.allclose(model.upscale(lr, out_shape, tile=6, chunk=chunk), whole, atol=1e-6, rtol=0)
 
 
 def test_tiles_that_own_no_output_pixel_are_skipped():
