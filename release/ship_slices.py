@@ -5,6 +5,9 @@ Exports the weights of a training checkpoint written by ``study/scripts/train_sl
 ``--holdout`` by name, never trained on) thickened along their rows at 2x, 4x (box and Gaussian) and 6x,
 each slice rendered as one through-plane plane, with bicubic and the model it started from side by side,
 copies the run's log and metrics to ``study/models/`` (the record), writes the card and updates ``index.json``.
+A run that continued the shipped base (``--init liif-slices``) ships as its second stage: the start is measured
+before its file is replaced, its record is kept as ``study/models/liif_slices.stage1.*``, and the card lists both
+commands, with steps and hours summed.
 
     python release/ship_slices.py --run /work/runs/slices --data ../shared/data/ixi-t2-midslices
 """
@@ -26,6 +29,10 @@ RECORDS = ROOT / "study" / "models"
 STEM = "liif_slices"
 #: (factor, profile, thickness in spacings) of the held-out check
 CASES = [(2.0, "box", 1.0), (4.0, "box", 1.0), (4.0, "gaussian", 1.0), (6.0, "box", 1.0)]
+#: the index's description of the weights (kept from the index when it has one)
+DESCRIPTION = ("LIIF + SMAM + EEM over an EDSR-baseline encoder, 4 x 128 MLP, residual over bicubic; the through-plane "
+               "base: liif-blind trained on IXI train slices thickened along one axis (factors 1.5-6, box and Gaussian "
+               "profiles, contrast changes, Rician noise). The start of liif-selfsup.")
 
 
 def held_out_slices(data: str | Path, holdout: int) -> tuple[np.ndarray, np.ndarray]:
@@ -62,6 +69,19 @@ def plane_table(specs: list[str], held: np.ndarray) -> str:
     return "\n".join(lines)
 
 
+def earlier_stage(init: str) -> dict | None:
+    """When a run continued the shipped base (``--init liif-slices``): that base's record (steps, hours, command),
+    before it is replaced; its record files in ``study/models`` are renamed ``liif_slices.stage1.*``."""
+    if init != "liif-slices":
+        return None
+    entry = next(e for e in json.loads((WEIGHTS / "index.json").read_text())["weights"] if e["file"] == f"{STEM}.safetensors")
+    earlier = {"steps": int(entry["steps"]), "hours": float(entry["hours"]),
+               "command": (RECORDS / f"{STEM}.command.txt").read_text().strip()}
+    for name in ("train.log", "metrics.csv", "command.txt"):
+        (RECORDS / f"{STEM}.{name}").rename(RECORDS / f"{STEM}.stage1.{name}")
+    return earlier
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--run", required=True, help="folder with last.pt, train.log, metrics.csv, command.txt")
@@ -76,31 +96,36 @@ def main() -> None:
 
     run = Path(args.run)
     ck = load_checkpoint(run / "last.pt")
-    info = {"steps": int(ck["step"]), "hours": round(float(ck["wall_hours"]), 3), "run": run.name,
-            "hardware": f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}"}
+    init = str(ck.get("init", "liif-blind"))
+    _, held = held_out_slices(args.data, args.holdout)
+    before = plane_table(["bicubic", init], held)  # measured now: the start may be the file replaced below
+    earlier = earlier_stage(init)
+    hours = float(ck["wall_hours"]) + (earlier["hours"] if earlier else 0.0)
+    info = {"steps": int(ck["step"]) + (earlier["steps"] if earlier else 0), "hours": round(hours, 3),
+            "run": run.name, "hardware": f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}"}
     out = WEIGHTS / f"{STEM}.safetensors"
     export_weights(run / "last.pt", out, info=info)
-    _, held = held_out_slices(args.data, args.holdout)
-    table = plane_table(["bicubic", str(ck.get("init", "liif-blind")), f"liif:{out}"], held)
-    table = table.replace(f"| liif:{out} |", "| liif-slices (these weights) |")
+    table = before.replace(f"| {init} |", f"| {init} (the start{', as shipped before' if earlier else ''}) |")
+    table += "\n" + plane_table([f"liif:{out}"], held).splitlines()[-1].replace(f"| liif:{out} |",
+                                                                                "| liif-slices (these weights) |")
     RECORDS.mkdir(parents=True, exist_ok=True)
     for name in ("train.log", "metrics.csv", "command.txt"):
         shutil.copyfile(run / name, RECORDS / f"{STEM}.{name}")
     command = (run / "command.txt").read_text().strip()
+    if earlier:
+        command = f"{earlier['command']}   # stage 1, {earlier['steps']} steps\n{command}   # stage 2, {ck['step']} steps"
     card = (ROOT / "release" / "liif_slices_card.md").read_text().format(
         spec=json.dumps(ck["model_spec"]), sha=sha256_of(out), command=command, table=table,
         holdout=args.holdout, **info)
     (WEIGHTS / f"{STEM}.md").write_text(card)
     idx_path = WEIGHTS / "index.json"
     idx = json.loads(idx_path.read_text())
+    old = next((e for e in idx["weights"] if e["file"] == out.name), {})
     idx["weights"] = [e for e in idx["weights"] if e["file"] != out.name]
     idx["weights"].append({
         "file": out.name, "sha256": sha256_of(out), "methods": ["liif-slices"], "scales": [4.0],
         "card": f"{STEM}.md", "default": False, "scale_range": [1.5, 6.0], "trained_on": "slice-profile",
-        "description": "LIIF + SMAM + EEM over an EDSR-baseline encoder, 4 x 128 MLP, residual over bicubic; the "
-                       "through-plane base: liif-blind trained on IXI train slices thickened along one axis (factors "
-                       "1.5-6, box and Gaussian profiles, contrast changes, Rician noise). The start of liif-selfsup.",
-        **info,
+        "description": old.get("description", DESCRIPTION), **info,
     })
     idx_path.write_text(json.dumps(idx, indent=2) + "\n")
     print(table)

@@ -30,7 +30,8 @@ BUDGETS = {"base (no fit)": (8, 0, 2e-4), "8 crops x 50f (today)": (8, 50, 2e-4)
            "4 crops x 50f": (4, 50, 2e-4), "8 crops x 25f": (8, 25, 2e-4), "4 crops x 100f": (4, 100, 2e-4),
            "8 crops x 25f, lr 3e-4": (8, 25, 3e-4), "8 crops x 25f, lr 4e-4": (8, 25, 4e-4),
            "8 crops x 35f, lr 3e-4": (8, 35, 3e-4),
-           "8 crops x 40f": (8, 40, 2e-4), "8 crops x 40f, lr 2.5e-4": (8, 40, 2.5e-4)}
+           "8 crops x 40f": (8, 40, 2e-4), "8 crops x 40f, lr 2.5e-4": (8, 40, 2.5e-4),
+           "8 crops x 50f": (8, 50, 2e-4), "8 crops x 75f": (8, 75, 2e-4)}
 #: what ``--budgets`` runs by default (the first probe's rows)
 FIRST = "base (no fit);8 crops x 50f (today);6 crops x 50f;4 crops x 50f;8 crops x 25f;4 crops x 100f"
 
@@ -63,7 +64,10 @@ def table(rows: list[dict], names: list[str], command: str) -> str:
     """The markdown report of ``rows``: per factor and budget, mean fit time, mean PSNR, and the difference to
     today's budget on the same volume (mean, and the range over volumes)."""
     vols = sorted({r["volume"] for r in rows})
+    bases = sorted({r["base"] for r in rows if r.get("base")})
+    start = [f"Every budget but today's starts from `{b}`." for b in bases] + [""] * bool(bases)
     lines = [f"# liif-selfsup fine-tuning budget, IXI stand-in ({len(vols)} remapped volumes)", "", f"`{command}`", "",
+             *start,
              "| factor | budget | fit s (mean) | PSNR (mean of volumes) | vs today | vs today, per volume |",
              "|---|---|---|---|---|---|"]
     for factor in sorted({r["factor"] for r in rows}):
@@ -86,13 +90,16 @@ def main() -> None:
     ap.add_argument("--factors", default="2,4,6")
     ap.add_argument("--budgets", default=FIRST, help="';'-separated names of BUDGETS (today's is always run)")
     ap.add_argument("--report-only", action="store_true", help="rewrite OUT from OUT's .json (no fitting)")
+    ap.add_argument("--base", help="starting weights of every budget but today's ('liif:PATH'; default the shipped "
+                                   "base): another base model measured against today's")
     args = ap.parse_args()
     names = [n for n in BUDGETS if n in args.budgets.split(";") or n.endswith("(today)")]
     unknown = set(args.budgets.split(";")) - set(BUDGETS)
     if unknown:
         ap.error(f"unknown budgets: {sorted(unknown)}; known: {list(BUDGETS)}")
     command = (f"python study/scripts/selfsup_budget_probe.py --data {args.data} --out {args.out} "
-               f"--volumes {args.volumes} --factors {args.factors} --budgets '{args.budgets}'")
+               f"--volumes {args.volumes} --factors {args.factors} --budgets '{args.budgets}'"
+               + (f" --base {args.base}" if args.base else ""))
     if args.report_only:
         rows = json.loads(Path(args.out).with_suffix(".json").read_text())
         Path(args.out).write_text(table(rows, names, command))
@@ -110,11 +117,12 @@ def main() -> None:
             for name in names:
                 crops, per, lr = BUDGETS[name]
                 t = time.perf_counter()
+                base = None if name.endswith("(today)") else args.base
                 m = fit_through_plane_model(train, 0, factor, params={"crops": crops, "steps": int(per * factor),
-                                                                      "lr": lr, "precision": "bfloat16"},
+                                                                      "lr": lr, "precision": "bfloat16", "base": base},
                                             progress=False)
                 sec = time.perf_counter() - t
-                rows.append({"volume": v, "factor": factor, "budget": name, "fit_s": round(sec, 1),
+                rows.append({"volume": v, "factor": factor, "budget": name, "base": base, "fit_s": round(sec, 1),
                              "stopped_at": m.info["selfsup"]["stopped_at"], "psnr": score(m, test, factor)})
                 print(json.dumps(rows[-1]), flush=True)
     Path(args.out).with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
