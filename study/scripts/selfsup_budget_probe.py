@@ -61,22 +61,25 @@ def score(method, test: np.ndarray, factor: float) -> float:
 
 
 def table(rows: list[dict], names: list[str], command: str) -> str:
-    """The markdown report of ``rows``: per factor and budget, mean fit time, mean PSNR, and the difference to
-    today's budget on the same volume (mean, and the range over volumes)."""
+    """The markdown report of ``rows``: per factor and budget, mean fit time, the steps run (the range over volumes:
+    validation may stop a fit early, which a mean hides), mean PSNR, and the difference to today's budget on the same
+    volume (mean, and the range over volumes)."""
     vols = sorted({r["volume"] for r in rows})
     bases = sorted({r["base"] for r in rows if r.get("base")})
     start = [f"Every budget but today's starts from `{b}`." for b in bases] + [""] * bool(bases)
     lines = [f"# liif-selfsup fine-tuning budget, IXI stand-in ({len(vols)} remapped volumes)", "", f"`{command}`", "",
              *start,
-             "| factor | budget | fit s (mean) | PSNR (mean of volumes) | vs today | vs today, per volume |",
-             "|---|---|---|---|---|---|"]
+             "| factor | budget | fit s (mean) | steps | PSNR (mean of volumes) | vs today | vs today, per volume |",
+             "|---|---|---|---|---|---|---|"]
     for factor in sorted({r["factor"] for r in rows}):
         at = {(r["budget"], r["volume"]): r for r in rows if r["factor"] == factor}
         today = next(n for n in names if n.endswith("(today)"))
         for name in names:
             sel = [at[name, v] for v in vols if (name, v) in at]
             diff = [at[name, v]["psnr"] - at[today, v]["psnr"] for v in vols if (name, v) in at and (today, v) in at]
+            steps = sorted({r["stopped_at"] for r in sel})
             lines.append(f"| x{factor:g} | {name} | {np.mean([r['fit_s'] for r in sel]):.1f} | "
+                         f"{'-'.join(map(str, steps[:: max(1, len(steps) - 1)]))} | "
                          f"{np.mean([r['psnr'] for r in sel]):.3f} | {np.mean(diff):+.3f} | "
                          f"{min(diff):+.3f} to {max(diff):+.3f} |")
     return "\n".join(lines) + "\n"
