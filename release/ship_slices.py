@@ -71,15 +71,12 @@ def plane_table(specs: list[str], held: np.ndarray) -> str:
 
 def earlier_stage(init: str) -> dict | None:
     """When a run continued the shipped base (``--init liif-slices``): that base's record (steps, hours, command),
-    before it is replaced; its record files in ``study/models`` are renamed ``liif_slices.stage1.*``."""
+    read before it is replaced."""
     if init != "liif-slices":
         return None
     entry = next(e for e in json.loads((WEIGHTS / "index.json").read_text())["weights"] if e["file"] == f"{STEM}.safetensors")
-    earlier = {"steps": int(entry["steps"]), "hours": float(entry["hours"]),
-               "command": (RECORDS / f"{STEM}.command.txt").read_text().strip()}
-    for name in ("train.log", "metrics.csv", "command.txt"):
-        (RECORDS / f"{STEM}.{name}").rename(RECORDS / f"{STEM}.stage1.{name}")
-    return earlier
+    return {"steps": int(entry["steps"]), "hours": float(entry["hours"]),
+            "command": (RECORDS / f"{STEM}.command.txt").read_text().strip()}
 
 
 def main() -> None:
@@ -110,6 +107,8 @@ def main() -> None:
                                                                                 "| liif-slices (these weights) |")
     RECORDS.mkdir(parents=True, exist_ok=True)
     for name in ("train.log", "metrics.csv", "command.txt"):
+        if earlier:  # the replaced base's record stays, as stage 1
+            (RECORDS / f"{STEM}.{name}").rename(RECORDS / f"{STEM}.stage1.{name}")
         shutil.copyfile(run / name, RECORDS / f"{STEM}.{name}")
     command = (run / "command.txt").read_text().strip()
     if earlier:
