@@ -30,9 +30,9 @@ STEM = "liif_slices"
 #: (factor, profile, thickness in spacings) of the held-out check
 CASES = [(2.0, "box", 1.0), (4.0, "box", 1.0), (4.0, "gaussian", 1.0), (6.0, "box", 1.0)]
 #: the index's description of the weights (kept from the index when it has one)
-DESCRIPTION = ("LIIF + SMAM + EEM over an EDSR-baseline encoder, 4 x 128 MLP, residual over bicubic; the through-plane "
-               "base: liif-blind trained on IXI train slices thickened along one axis (factors 1.5-6, box and Gaussian "
-               "profiles, contrast changes, Rician noise). The start of liif-selfsup.")
+DESCRIPTION = ("LIIF + SMAM + EEM over an EDSR-baseline encoder cut to 8 residual blocks, 4 x 128 MLP, residual over "
+               "bicubic; the through-plane base: liif-blind trained on IXI train slices thickened along one axis "
+               "(factors 1.5-6, box and Gaussian profiles, contrast changes, Rician noise). The start of liif-selfsup.")
 
 
 def held_out_slices(data: str | Path, holdout: int) -> tuple[np.ndarray, np.ndarray]:

@@ -19,19 +19,44 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "release"))
 from ship_slices import held_out_slices  # noqa: E402  (release tooling, not a package)
 
-#: name -> (crops per step, steps per unit of factor, Adam learning rate)
-BUDGETS = {"base (no fit)": (8, 0, 2e-4), "8 crops x 50f (today)": (8, 50, 2e-4), "6 crops x 50f": (6, 50, 2e-4),
-           "4 crops x 50f": (4, 50, 2e-4), "8 crops x 25f": (8, 25, 2e-4), "4 crops x 100f": (4, 100, 2e-4),
-           "8 crops x 25f, lr 3e-4": (8, 25, 3e-4), "8 crops x 25f, lr 4e-4": (8, 25, 4e-4),
-           "8 crops x 35f, lr 3e-4": (8, 35, 3e-4),
-           "8 crops x 40f": (8, 40, 2e-4), "8 crops x 40f, lr 2.5e-4": (8, 40, 2.5e-4),
-           "8 crops x 50f": (8, 50, 2e-4), "8 crops x 75f": (8, 75, 2e-4)}
+
+class Budget(NamedTuple):
+    """A fine-tuning budget: crops per step, steps per unit of factor, Adam's learning rate, and how validation
+    stops it: every ``check_per`` times the factor steps (``None``: every 25 steps, the default), or never
+    (``stop=False``: patience beyond the budget; the best-validated weights are still kept)."""
+
+    crops: int
+    per: float
+    lr: float = 2e-4
+    check_per: float | None = None
+    stop: bool = True
+
+    def params(self, factor: float) -> dict:
+        """The ``SelfSupConfig`` fields of this budget at ``factor``."""
+        out = {"crops": self.crops, "steps": int(self.per * factor), "lr": self.lr}
+        if self.check_per is not None:
+            out["check_every"] = max(1, int(round(self.check_per * factor)))
+        if not self.stop:
+            out["patience"] = out["steps"] + 1
+        return out
+
+
+BUDGETS = {"base (no fit)": Budget(8, 0), "8 crops x 50f (today)": Budget(8, 50), "6 crops x 50f": Budget(6, 50),
+           "4 crops x 50f": Budget(4, 50), "8 crops x 25f": Budget(8, 25), "4 crops x 100f": Budget(4, 100),
+           "8 crops x 25f, lr 3e-4": Budget(8, 25, 3e-4), "8 crops x 25f, lr 4e-4": Budget(8, 25, 4e-4),
+           "8 crops x 35f, lr 3e-4": Budget(8, 35, 3e-4),
+           "8 crops x 40f": Budget(8, 40), "8 crops x 40f, lr 2.5e-4": Budget(8, 40, 2.5e-4),
+           "8 crops x 50f": Budget(8, 50), "8 crops x 75f": Budget(8, 75),
+           "8 crops x 60f, checks 12.5f": Budget(8, 60, check_per=12.5),
+           "8 crops x 75f, checks 12.5f": Budget(8, 75, check_per=12.5),
+           "8 crops x 75f, no stop": Budget(8, 75, stop=False)}
 #: what ``--budgets`` runs by default (the first probe's rows)
 FIRST = "base (no fit);8 crops x 50f (today);6 crops x 50f;4 crops x 50f;8 crops x 25f;4 crops x 100f"
 
@@ -118,12 +143,10 @@ def main() -> None:
         train, test = vol[:40], vol[40:]
         for factor in (float(f) for f in args.factors.split(",")):
             for name in names:
-                crops, per, lr = BUDGETS[name]
                 t = time.perf_counter()
                 base = None if name.endswith("(today)") else args.base
-                m = fit_through_plane_model(train, 0, factor, params={"crops": crops, "steps": int(per * factor),
-                                                                      "lr": lr, "precision": "bfloat16", "base": base},
-                                            progress=False)
+                params = {**BUDGETS[name].params(factor), "precision": "bfloat16", "base": base}
+                m = fit_through_plane_model(train, 0, factor, params=params, progress=False)
                 sec = time.perf_counter() - t
                 rows.append({"volume": v, "factor": factor, "budget": name, "base": base, "fit_s": round(sec, 1),
                              "stopped_at": m.info["selfsup"]["stopped_at"], "psnr": score(m, test, factor)})

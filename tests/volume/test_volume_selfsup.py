@@ -185,6 +185,23 @@ def test_fine_tuning_stops_when_validation_stalls_and_keeps_the_best_weights():
     assert rec["val_best"] < rec["val_first"]
 
 
+def test_budget_and_validation_interval_scale_with_the_factor():
+    from mrisr.volume.selfsup import CHECK_PER_FACTOR, STEPS_PER_FACTOR, fine_tune
+
+    cfg = SelfSupConfig()
+    for factor in (2.0, 4.0, 6.0):
+        at = cfg.at_factor(factor)
+        assert at.steps == round(STEPS_PER_FACTOR * factor) and at.check_every == round(CHECK_PER_FACTOR * factor)
+    assert cfg.at_factor(2.0).check_every == 25 and cfg.at_factor(6.0).check_every == 75
+    assert cfg.at_factor(1.01).check_every >= 1
+    given = SelfSupConfig(steps=7, check_every=3).at_factor(6.0)
+    assert (given.steps, given.check_every) == (7, 3)  # what the user set is kept
+    with pytest.raises(ValueError, match="check_every must be an integer >= 1"):
+        SelfSupConfig(check_every=0)
+    with pytest.raises(ValueError, match="at_factor"):
+        fine_tune(None, None, cfg)
+
+
 def test_validation_runs_in_the_fits_precision_and_reads_about_the_same_loss():
     from mrisr.volume.selfsup import fit_through_plane_model
 

@@ -44,7 +44,9 @@ BASE = "liif-slices"
 #: what its training inputs were (``trained_on`` in the weights' index): planes thickened with a slice profile
 TRAINED_ON = "slice-profile"
 #: default most fine-tuning steps per unit of through-plane factor (:attr:`SelfSupConfig.steps`)
-STEPS_PER_FACTOR = 50
+STEPS_PER_FACTOR = 75
+#: default steps between validations per unit of factor (:attr:`SelfSupConfig.check_every`)
+CHECK_PER_FACTOR = 12.5
 #: options passed on to :class:`mrisr.models.method.LIIFMethod`, which renders the planes
 RENDER_OPTIONS = {"device", "batch_size", "chunk", "self_ensemble"}
 #: :attr:`SelfSupConfig.precision` choices
@@ -63,7 +65,7 @@ class SelfSupConfig:
     steps : int, optional
         Most optimiser steps (0: the starting weights as they are); fewer when validation stops improving.
         Default :data:`STEPS_PER_FACTOR` times the factor, rounded: a step's crops hold fewer LR rows at a
-        larger factor, so each volume gets about the same compute (100 steps at 2x, 300 at 6x).
+        larger factor, so it gets more steps (150 at 2x, 450 at 6x).
     crops : int
         Crops per step (the batch).
     patch : int
@@ -79,8 +81,10 @@ class SelfSupConfig:
     holdout : int
         Every ``holdout``-th in-plane slice is kept out of training and validates it (0: none, and no early
         stop); the weights with the lowest validation loss are kept.
-    check_every : int
-        Steps between validations.
+    check_every : int, optional
+        Steps between validations. Default :data:`CHECK_PER_FACTOR` times the factor, rounded (25 at 2x, 75 at
+        6x): measured in the budget's unit, so that a fit at a large factor, whose steps see fewer LR rows, is
+        not judged on less data than one at 2x.
     patience : int
         Validations in a row without an improvement of ``min_delta`` (relative) that stop the fine-tuning.
     min_delta : float
@@ -102,7 +106,7 @@ class SelfSupConfig:
     seed: int = 0
     min_foreground: float = 0.3
     holdout: int = 10
-    check_every: int = 25
+    check_every: int | None = None
     patience: int = 2
     min_delta: float = 0.005
     precision: str = "auto"
@@ -110,7 +114,7 @@ class SelfSupConfig:
     def __post_init__(self) -> None:
         for name in ("steps", "crops", "patch", "queries", "holdout", "check_every", "patience"):
             v, least = getattr(self, name), 0 if name in ("steps", "holdout") else 1
-            if name == "steps" and v is None:
+            if name in ("steps", "check_every") and v is None:
                 continue
             if isinstance(v, bool) or not isinstance(v, int) or v < least:
                 raise ValueError(f"selfsup {name} must be an integer >= {least}, got {v!r}")
@@ -124,6 +128,13 @@ class SelfSupConfig:
             raise ValueError(f"selfsup min_delta must be in [0, 1), got {self.min_delta!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"selfsup precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+
+    def at_factor(self, factor: float) -> SelfSupConfig:
+        """This config with the defaults that depend on the through-plane factor filled in (``steps``,
+        ``check_every``)."""
+        steps = int(round(STEPS_PER_FACTOR * factor)) if self.steps is None else self.steps
+        every = max(1, int(round(CHECK_PER_FACTOR * factor))) if self.check_every is None else self.check_every
+        return replace(self, steps=steps, check_every=every)
 
     def bfloat16(self, device) -> bool:
         """Whether to fine-tune and render under bfloat16 autocast on ``device`` (a torch device)."""
@@ -312,6 +323,8 @@ def fine_tune(model, pairs: SlicePairs, cfg: SelfSupConfig, *, device: str = "cp
     import torch
     from tqdm.auto import tqdm
 
+    if cfg.steps is None or cfg.check_every is None:
+        raise ValueError("fine_tune needs steps and check_every set: use SelfSupConfig.at_factor(factor)")
     torch.manual_seed(cfg.seed)
     bf16 = cfg.bfloat16(torch.device(device))
     model.to(device).train()
@@ -367,8 +380,7 @@ def fit_through_plane_model(unit: np.ndarray, axis: int, factor: float, *, profi
     from mrisr.devices import parse_device
 
     cfg, render = SelfSupConfig.from_params(params)
-    if cfg.steps is None:
-        cfg = replace(cfg, steps=int(round(STEPS_PER_FACTOR * factor)))
+    cfg = cfg.at_factor(factor)
     spec = cfg.base or BASE
     bf16 = cfg.bfloat16(parse_device(render.get("device", "cpu")))  # the rendering's arithmetic, as the fit's
     method = base_method(spec, factor, {**render, "precision": "bfloat16" if bf16 else "float32"})

@@ -11,9 +11,9 @@ The default, ``'liif-selfsup'`` (:mod:`mrisr.volume.selfsup`), fine-tunes the
 shipped through-plane base ``liif-slices`` on the volume's own in-plane slices,
 thickened along one axis with the acquisition's slice profile (stopping when
 held-out slices stop improving), and then renders the planes; on a simulated
-thick-slice MNI volume it beat ELRTV by 1.2 to 3.5 dB at 2x to 6x (the
+thick-slice MNI volume it beat ELRTV by 1.3 to 3.7 dB at 2x to 6x (the
 repository's ``docs/results.md``, "Through-plane"; times in
-``benchmarks/results/through_plane_speed.md``). Only the columns of each block of
+``benchmarks/results/through_plane_speed_blocks8b.md``). Only the columns of each block of
 planes that rise above the background (a constant one, or a few noise sigmas of a
 noisy one) are rendered, and for a LIIF model only the slices that do
 (:func:`render_box`); the rest is interpolated.
