@@ -74,6 +74,9 @@ def earlier_stage(init: str) -> dict | None:
     read before it is replaced."""
     if init != "liif-slices":
         return None
+    if (RECORDS / f"{STEM}.stage1.command.txt").exists():  # its files would be renamed over the stage-1 record
+        raise SystemExit(f"{RECORDS / STEM}.stage1.* exists: the shipped base is already a second stage; "
+                         "shipping a third one is not supported")
     entry = next(e for e in json.loads((WEIGHTS / "index.json").read_text())["weights"] if e["file"] == f"{STEM}.safetensors")
     return {"steps": int(entry["steps"]), "hours": float(entry["hours"]),
             "command": (RECORDS / f"{STEM}.command.txt").read_text().strip()}
@@ -94,9 +97,9 @@ def main() -> None:
     run = Path(args.run)
     ck = load_checkpoint(run / "last.pt")
     init = str(ck.get("init", "liif-blind"))
+    earlier = earlier_stage(init)
     _, held = held_out_slices(args.data, args.holdout)
     before = plane_table(["bicubic", init], held)  # measured now: the start may be the file replaced below
-    earlier = earlier_stage(init)
     hours = float(ck["wall_hours"]) + (earlier["hours"] if earlier else 0.0)
     info = {"steps": int(ck["step"]) + (earlier["steps"] if earlier else 0), "hours": round(hours, 3),
             "run": run.name, "hardware": f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}"}

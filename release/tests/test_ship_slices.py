@@ -30,3 +30,23 @@ def test_the_card_template_takes_every_field(ss):
     assert "{" not in filled.replace("`{}`", "")
     with pytest.raises(KeyError):
         text.format()
+
+
+def test_a_continued_base_reads_the_shipped_record_and_a_third_stage_is_refused(ss, tmp_path, monkeypatch):
+    import json
+
+    weights, records = tmp_path / "weights", tmp_path / "records"
+    weights.mkdir()
+    records.mkdir()
+    (weights / "index.json").write_text(json.dumps({"weights": [
+        {"file": "other.safetensors", "steps": 9, "hours": 9.0},
+        {"file": "liif_slices.safetensors", "steps": 4000, "hours": 0.378}]}))
+    (records / "liif_slices.command.txt").write_text("python train.py --steps 4000\n")
+    monkeypatch.setattr(ss, "WEIGHTS", weights)
+    monkeypatch.setattr(ss, "RECORDS", records)
+    assert ss.earlier_stage("liif-blind") is None  # a first stage: nothing to carry over
+    assert ss.earlier_stage("liif-slices") == {"steps": 4000, "hours": 0.378,
+                                               "command": "python train.py --steps 4000"}
+    (records / "liif_slices.stage1.command.txt").write_text("stage 1")
+    with pytest.raises(SystemExit, match="already a second stage"):
+        ss.earlier_stage("liif-slices")
