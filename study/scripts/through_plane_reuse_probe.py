@@ -27,6 +27,7 @@ from scipy.ndimage import binary_dilation, gaussian_filter, map_coordinates
 from mrisr import upscale_through_plane
 from mrisr.classical.operators import profile_matrix
 from mrisr.demo import default_input
+from mrisr.volume.selfsup import STEPS_PER_FACTOR
 
 
 def second_subject(hr: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -79,7 +80,7 @@ def main() -> None:
                 t = time.perf_counter()
                 out = upscale_through_plane(img_b, factor=factor, params=params, progress=False)
                 sec = time.perf_counter() - t
-                steps = f"up to {50 * factor}" if params is None else "0"
+                steps = f"up to {round(STEPS_PER_FACTOR * factor)}" if params is None else "0"
                 p, ph = scores(out, hr_b)
                 rows.append(f"| {factor} mm box | {label} | {steps} | {sec:.1f} | {p:.2f} | {ph:.2f} |")
                 print(rows[-1], flush=True)
