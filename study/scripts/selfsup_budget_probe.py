@@ -35,13 +35,15 @@ class Budget(NamedTuple):
     """A fine-tuning budget: crops per step, steps per unit of factor (``None``: the package's defaults for all
     but ``crops``), Adam's learning rate, and how validation stops it: every ``check_per`` times the factor steps
     (``None``: every 25 steps, the rule until 0.8.0), or never (``stop=False``: patience beyond the budget; the
-    best-validated weights are still kept)."""
+    best-validated weights are still kept); ``queries_per``: HR queries per crop are that over the factor (the same
+    queries per LR pixel at every factor; ``None``: the default 2,048 at every factor)."""
 
     crops: int
     per: float | None
     lr: float = 2e-4
     check_per: float | None = None
     stop: bool = True
+    queries_per: float | None = None
 
     def params(self, factor: float) -> dict:
         """The ``SelfSupConfig`` fields of this budget at ``factor``."""
@@ -52,6 +54,8 @@ class Budget(NamedTuple):
             out["check_every"] = max(1, int(round(self.check_per * factor)))
         if not self.stop:
             out["patience"] = out["steps"] + 1
+        if self.queries_per is not None:
+            out["queries"] = max(1, int(round(self.queries_per / factor)))
         return out
 
 
@@ -63,7 +67,8 @@ BUDGETS = {"base (no fit)": Budget(8, 0), "defaults (today)": Budget(8, None), "
            "8 crops x 50f": Budget(8, 50), "8 crops x 75f": Budget(8, 75),
            "8 crops x 60f, checks 12.5f": Budget(8, 60, check_per=12.5),
            "8 crops x 75f, checks 12.5f": Budget(8, 75, check_per=12.5),
-           "8 crops x 75f, no stop": Budget(8, 75, stop=False)}
+           "8 crops x 75f, no stop": Budget(8, 75, stop=False),
+           "8 crops x 75f, checks 12.5f, 4096/f queries": Budget(8, 75, check_per=12.5, queries_per=4096)}
 #: what ``--budgets`` runs by default (the first probe's rows)
 FIRST = "base (no fit);6 crops x 50f;4 crops x 50f;8 crops x 25f;4 crops x 100f"
 
