@@ -102,7 +102,9 @@ def _run(src: Path, case, threads: int, noise: float = 0.0, steps: int | None = 
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run([sys.executable, "-c", CHILD, str(factor), profile, "1" if e2e else "0", tmp, str(noise),
                               str(-1 if steps is None else steps)],
-                             env=env, check=True, capture_output=True, text=True)
+                             env=env, capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"{case[0]} with {src} failed (exit {out.returncode}):\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -36,7 +36,7 @@ class Budget(NamedTuple):
     but ``crops``), Adam's learning rate, and how validation stops it: every ``check_per`` times the factor steps
     (``None``: every 25 steps, the rule until 0.8.0), or never (``stop=False``: patience beyond the budget; the
     best-validated weights are still kept); ``queries_per``: HR queries per crop are that over the factor (the same
-    queries per LR pixel at every factor; ``None``: the default 2,048 at every factor)."""
+    queries per LR pixel at every factor; ``None``: 2,048 at every factor, the rule until 0.8.0)."""
 
     crops: int
     per: float | None
@@ -49,7 +49,7 @@ class Budget(NamedTuple):
         """The ``SelfSupConfig`` fields of this budget at ``factor``."""
         if self.per is None:
             return {"crops": self.crops}
-        out = {"crops": self.crops, "steps": int(self.per * factor), "lr": self.lr, "check_every": 25}
+        out = {"crops": self.crops, "steps": int(self.per * factor), "lr": self.lr, "check_every": 25, "queries": 2048}
         if self.check_per is not None:
             out["check_every"] = max(1, int(round(self.check_per * factor)))
         if not self.stop:

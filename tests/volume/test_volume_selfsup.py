@@ -185,7 +185,7 @@ def test_fine_tuning_stops_when_validation_stalls_and_keeps_the_best_weights():
     assert rec["val_best"] < rec["val_first"]
 
 
-def test_budget_and_validation_interval_scale_with_the_factor():
+def test_budget_queries_and_validation_interval_scale_with_the_factor():
     from mrisr.volume.selfsup import CHECK_PER_FACTOR, STEPS_PER_FACTOR, fine_tune
 
     cfg = SelfSupConfig()
@@ -194,8 +194,10 @@ def test_budget_and_validation_interval_scale_with_the_factor():
         assert at.steps == round(STEPS_PER_FACTOR * factor) and at.check_every == round(CHECK_PER_FACTOR * factor)
     assert cfg.at_factor(2.0).check_every == 25 and cfg.at_factor(6.0).check_every == 75
     assert cfg.at_factor(1.01).check_every >= 1
-    given = SelfSupConfig(steps=7, check_every=3).at_factor(6.0)
-    assert (given.steps, given.check_every) == (7, 3)  # what the user set is kept
+    # queries per crop: the same per LR row above 2x, never more than at 2x below it
+    assert [cfg.at_factor(f).queries for f in (1.5, 2.0, 2.5, 4.0, 6.0)] == [2048, 2048, 1638, 1024, 683]
+    given = SelfSupConfig(steps=7, queries=300, check_every=3).at_factor(6.0)
+    assert (given.steps, given.queries, given.check_every) == (7, 300, 3)  # what the user set is kept
     with pytest.raises(ValueError, match="check_every must be an integer >= 1"):
         SelfSupConfig(check_every=0)
     with pytest.raises(ValueError, match="at_factor"):

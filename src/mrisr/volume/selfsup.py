@@ -47,6 +47,10 @@ TRAINED_ON = "slice-profile"
 STEPS_PER_FACTOR = 75
 #: default steps between validations per unit of factor (:attr:`SelfSupConfig.check_every`)
 CHECK_PER_FACTOR = 12.5
+#: default HR queries per crop times the factor (:attr:`SelfSupConfig.queries`), at most :data:`MAX_QUERIES`
+QUERIES_TIMES_FACTOR = 4096
+#: default HR queries per crop up to a factor of 2
+MAX_QUERIES = 2048
 #: options passed on to :class:`mrisr.models.method.LIIFMethod`, which renders the planes
 RENDER_OPTIONS = {"device", "batch_size", "chunk", "self_ensemble"}
 #: :attr:`SelfSupConfig.precision` choices
@@ -70,8 +74,10 @@ class SelfSupConfig:
         Crops per step (the batch).
     patch : int
         HR extent of a crop along each axis, in voxels.
-    queries : int
-        HR voxels sampled per crop.
+    queries : int, optional
+        HR voxels sampled per crop. Default :data:`QUERIES_TIMES_FACTOR` over the factor, at most
+        :data:`MAX_QUERIES` (2,048 up to 2x, 1,024 at 4x, 683 at 6x): the same queries per LR row of a crop at
+        every factor above 2, since at a large factor the decoder's queries, not the encoder, dominate a step.
     lr : float
         Adam learning rate (cosine decay to 1 % over ``steps``).
     seed : int
@@ -101,7 +107,7 @@ class SelfSupConfig:
     steps: int | None = None
     crops: int = 8
     patch: int = 64
-    queries: int = 2048
+    queries: int | None = None
     lr: float = 2e-4
     seed: int = 0
     min_foreground: float = 0.3
@@ -114,7 +120,7 @@ class SelfSupConfig:
     def __post_init__(self) -> None:
         for name in ("steps", "crops", "patch", "queries", "holdout", "check_every", "patience"):
             v, least = getattr(self, name), 0 if name in ("steps", "holdout") else 1
-            if name in ("steps", "check_every") and v is None:
+            if name in ("steps", "queries", "check_every") and v is None:
                 continue
             if isinstance(v, bool) or not isinstance(v, int) or v < least:
                 raise ValueError(f"selfsup {name} must be an integer >= {least}, got {v!r}")
@@ -131,10 +137,12 @@ class SelfSupConfig:
 
     def at_factor(self, factor: float) -> SelfSupConfig:
         """This config with the defaults that depend on the through-plane factor filled in (``steps``,
-        ``check_every``)."""
+        ``queries``, ``check_every``)."""
         steps = int(round(STEPS_PER_FACTOR * factor)) if self.steps is None else self.steps
+        queries = min(MAX_QUERIES, max(1, int(round(QUERIES_TIMES_FACTOR / factor)))) if self.queries is None \
+            else self.queries
         every = max(1, int(round(CHECK_PER_FACTOR * factor))) if self.check_every is None else self.check_every
-        return replace(self, steps=steps, check_every=every)
+        return replace(self, steps=steps, queries=queries, check_every=every)
 
     def bfloat16(self, device) -> bool:
         """Whether to fine-tune and render under bfloat16 autocast on ``device`` (a torch device)."""
@@ -323,8 +331,8 @@ def fine_tune(model, pairs: SlicePairs, cfg: SelfSupConfig, *, device: str = "cp
     import torch
     from tqdm.auto import tqdm
 
-    if cfg.steps is None or cfg.check_every is None:
-        raise ValueError("fine_tune needs steps and check_every set: use SelfSupConfig.at_factor(factor)")
+    if None in (cfg.steps, cfg.queries, cfg.check_every):
+        raise ValueError("fine_tune needs steps, queries and check_every set: use SelfSupConfig.at_factor(factor)")
     torch.manual_seed(cfg.seed)
     bf16 = cfg.bfloat16(torch.device(device))
     model.to(device).train()
