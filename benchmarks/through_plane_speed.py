@@ -145,7 +145,8 @@ def main() -> None:
              f"({os.cpu_count()} cores), MNI152 T1 template thickened along axis 2", "",
              f"`python benchmarks/through_plane_speed.py --reference {args.reference}"
              f"{f' --noise {args.noise:g}' if args.noise else ''}{f' --repeats {args.repeats}' if args.repeats > 1 else ''}"
-             f"{f' --steps {args.steps}' if args.steps is not None else ''}`;"
+             f"{f' --steps {args.steps}' if args.steps is not None else ''}"
+             f"{f' --cases {chr(34)}{args.cases}{chr(34)}' if args.cases != 'all' else ''}`;"
              f" this checkout: {here}." + (f" Median of {args.repeats} runs (range of totals)." if args.repeats > 1 else "")
              + (f" Rician noise of sigma {args.noise:g} on the thick volume; PSNR against the noise-free truth."
                 if args.noise else ""), "",
