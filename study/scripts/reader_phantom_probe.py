@@ -1,9 +1,9 @@
-"""liif-blind on images unlike IXI: the test suite's synthetic phantoms, bicubic-resized or k-space cut.
+"""liif-blind on images unlike IXI: phantoms (the test suite's two generators and Shepp-Logan), resized or k-space cut.
 
 The acquisition reader was trained on IXI T2 slices and synthetic stand-ins (train_acquisition_reader.py).
 This scores ``liif-blind`` (``acquisition: auto``, and told ``resize``), ``bicubic`` and ``zerofill`` on six
-of each of the two phantom generators of ``tests/conftest.py`` (never used in training or for any choice),
-at 2x and 4x, with the mean k-space share the reader gives: mean PSNR dB and the worst image against bicubic.
+of each of the two phantom generators of ``tests/conftest.py`` and on six rotations of the Shepp-Logan phantom
+(``skimage.data``, resized to 256 x 256), at 2x and 4x, with the mean k-space share the reader gives: mean PSNR dB and the worst image against bicubic.
 
     PYTHONPATH=. python study/scripts/reader_phantom_probe.py
 """
@@ -18,7 +18,18 @@ from mrisr.methods import make_method
 from mrisr.metrics import psnr
 from tests.conftest import phantom, textured_phantom
 
-GENERATORS = {"textured_phantom": textured_phantom, "phantom": phantom}
+
+def shepp_logan(size: int = 256, *, seed: int = 0) -> np.ndarray:
+    """The Shepp-Logan phantom turned by ``15 * seed`` degrees, resized (anti-aliased) to ``size`` x ``size``."""
+    from scipy.ndimage import rotate
+    from skimage.data import shepp_logan_phantom
+    from skimage.transform import resize
+
+    img = rotate(shepp_logan_phantom(), 15.0 * seed, reshape=False, order=0)
+    return np.clip(resize(img, (size, size), order=1, anti_aliasing=True), 0, 1)
+
+
+GENERATORS = {"textured_phantom": textured_phantom, "phantom": phantom, "Shepp-Logan": shepp_logan}
 KINDS = ("bicubic+quant:8", "kspace+quant:8")
 METHODS = {"bicubic": ("bicubic", None), "zerofill": ("zerofill", None), "liif-blind": ("liif-blind", None),
            "liif-blind, told resize": ("liif-blind", {"acquisition": "resize"})}

@@ -76,8 +76,9 @@ def draw(prior: BlindPrior, rng: np.random.Generator, j: int) -> tuple[float, st
     return scale, d.contrast, d.acquisition
 
 
-def synthetic_slice(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
-    """A random stand-in for a slice of another kind of image: regions of constant intensity, textured."""
+def synthetic_slice(shape: tuple[int, int], rng: np.random.Generator, flat_share: float = 0.0) -> np.ndarray:
+    """A random stand-in for a slice of another kind of image: regions of constant intensity, textured (untextured
+    with probability ``flat_share``, like a phantom)."""
     h, w = shape
     y, x = np.mgrid[0:h, 0:w]
     y, x = (y + 0.5) / h * 2 - 1, (x + 0.5) / w * 2 - 1
@@ -90,7 +91,8 @@ def synthetic_slice(shape: tuple[int, int], rng: np.random.Generator) -> np.ndar
     fy, fx = np.meshgrid(np.fft.fftfreq(h), np.fft.fftfreq(w), indexing="ij")
     tex = np.real(np.fft.ifft2(np.fft.fft2(rng.standard_normal(shape))
                                / np.maximum(np.hypot(fy, fx), 1 / max(h, w)) ** rng.uniform(0.5, 2.5)))
-    img = img * (1 + rng.uniform(0.05, 0.6) * tex / tex.std()) * mask
+    amplitude = 0.0 if flat_share and rng.random() < flat_share else rng.uniform(0.05, 0.6)
+    img = img * (1 + amplitude * tex / tex.std()) * mask
     return np.clip(img / max(img.max(), 1e-6), 0, 1)
 
 
@@ -108,10 +110,10 @@ def zoomed(hr: np.ndarray, z: float) -> np.ndarray:
     return out
 
 
-def hr_variant(hr: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def hr_variant(hr: np.ndarray, rng: np.random.Generator, flat_share: float = 0.0) -> np.ndarray:
     """The HR image of one draw: a synthetic slice (35 %), else ``hr`` zoomed by 0.6-1.5 (50 %) or as it is."""
     if rng.random() < 0.35:
-        return synthetic_slice(hr.shape, rng)
+        return synthetic_slice(hr.shape, rng, flat_share)
     if rng.random() < 0.5:
         return zoomed(hr, float(np.exp(rng.uniform(np.log(0.6), np.log(1.5)))))
     return hr
@@ -122,7 +124,8 @@ def lr_of(hr: np.ndarray, scale: float, contrast: str, acquisition: str, rng: np
     return parse_degradation(acquisition)(src, lr_shape(hr.shape, scale), seed=rng)
 
 
-def training_set(root: str, draws: int, holdout: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def training_set(root: str, draws: int, holdout: int, seed: int,
+                 flat_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     prior = PRIORS.get("blind-v1")
     held = set(holdout_names(root, "train", holdout))
     files = [f for f in list_images(f"{root}/train") if f.name not in held]
@@ -133,7 +136,7 @@ def training_set(root: str, draws: int, holdout: int, seed: int) -> tuple[np.nda
         hr = read_image(path)
         for j in range(draws):
             scale, contrast, acq = draw(prior, rng, j)
-            X.append(acquisition_features(lr_of(hr_variant(hr, rng), scale, contrast, acq, rng), scale))
+            X.append(acquisition_features(lr_of(hr_variant(hr, rng, flat_share), scale, contrast, acq, rng), scale))
             y.append(label(acq, scale))
         if k % 100 == 0:
             print(f"data: {k}/{len(files)} images, {time.time() - t0:.0f} s", flush=True)
@@ -230,13 +233,15 @@ def main() -> None:
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--flat-share", type=float, default=0.0,
+                    help="share of the synthetic slices without texture (default 0: every one textured)")
     ap.add_argument("--windowed-weight", type=float, default=0.25,
                     help="prior odds of a windowed k-space cut against training's (default 0.25)")
     args = ap.parse_args()
     from safetensors.numpy import save_file
 
     t0 = time.time()
-    X, y = training_set(args.data, args.draws, args.holdout, args.seed)
+    X, y = training_set(args.data, args.draws, args.holdout, args.seed, args.flat_share)
     print("classes:", {c: int((y == i).sum()) for i, c in enumerate(CLASSES)})
     tensors = fit(X, y, hidden=args.hidden, steps=args.steps, seed=args.seed, windowed_weight=args.windowed_weight)
     save_file(tensors, args.out, metadata={"classes": ",".join(CLASSES), "features": str(FEATURES)})
