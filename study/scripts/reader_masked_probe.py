@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from scipy import ndimage
+from train_acquisition_reader import brain_mask  # the same mask as the reader's --masked-share
 
 from mrisr.data import degrade
 from mrisr.data.acquisition import read_acquisition
@@ -26,17 +26,6 @@ from mrisr.metrics import psnr
 from mrisr.report.families import family_images
 
 KINDS = ("bicubic+quant:8", "lanczos+quant:8", "area+quant:8", "kspace+quant:8", "gaussian:1+quant:8,floor")
-
-
-def brain_mask(hr: np.ndarray, erode: int) -> np.ndarray:
-    """A crude hard-edged brain mask of an IXI slice (see the module docstring)."""
-    head = ndimage.binary_fill_holes(hr > 0.15 * hr.max())
-    brain = ndimage.binary_erosion(head, iterations=erode)
-    labels, n = ndimage.label(brain)
-    if n == 0:
-        return head
-    sizes = ndimage.sum(brain, labels, range(1, n + 1))
-    return ndimage.binary_fill_holes(labels == 1 + int(np.argmax(sizes)))
 
 
 def main() -> None:
