@@ -126,8 +126,8 @@ def brain_mask(hr: np.ndarray, erode: int) -> np.ndarray:
 
 def hr_variant(hr: np.ndarray, rng: np.random.Generator, flat_share: float = 0.0,
                masked_share: float = 0.0) -> np.ndarray:
-    """The HR image of one draw: a synthetic slice (35 %), else ``hr`` zoomed by 0.6-1.5 (50 %) or as it is, then
-    (with probability ``masked_share``) cut to a hard-edged brain mask, as a skull-stripped image is."""
+    """The HR image of one draw: a synthetic slice (35 %), else ``hr`` (first cut to a hard-edged brain mask with
+    probability ``masked_share``, as a skull-stripped image is) zoomed by 0.6-1.5 (50 %) or as it is."""
     if rng.random() < 0.35:
         return synthetic_slice(hr.shape, rng, flat_share)
     if masked_share and rng.random() < masked_share:
