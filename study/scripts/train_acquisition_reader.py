@@ -76,9 +76,11 @@ def draw(prior: BlindPrior, rng: np.random.Generator, j: int) -> tuple[float, st
     return scale, d.contrast, d.acquisition
 
 
-def synthetic_slice(shape: tuple[int, int], rng: np.random.Generator, flat_share: float = 0.0) -> np.ndarray:
+def synthetic_slice(shape: tuple[int, int], rng: np.random.Generator, flat_share: float = 0.0,
+                    smooth_share: float = 0.0) -> np.ndarray:
     """A random stand-in for a slice of another kind of image: regions of constant intensity, textured (untextured
-    with probability ``flat_share``, like a phantom)."""
+    with probability ``flat_share``), in a soft-edged ellipse; with probability ``smooth_share`` instead smoothed
+    (Gaussian, sigma 2-10 px) inside a hard-edged one, like a phantom."""
     h, w = shape
     y, x = np.mgrid[0:h, 0:w]
     y, x = (y + 0.5) / h * 2 - 1, (x + 0.5) / w * 2 - 1
@@ -92,7 +94,13 @@ def synthetic_slice(shape: tuple[int, int], rng: np.random.Generator, flat_share
     tex = np.real(np.fft.ifft2(np.fft.fft2(rng.standard_normal(shape))
                                / np.maximum(np.hypot(fy, fx), 1 / max(h, w)) ** rng.uniform(0.5, 2.5)))
     amplitude = 0.0 if flat_share and rng.random() < flat_share else rng.uniform(0.05, 0.6)
-    img = img * (1 + amplitude * tex / tex.std()) * mask
+    img = img * (1 + amplitude * tex / tex.std())
+    if smooth_share and rng.random() < smooth_share:
+        from scipy.ndimage import gaussian_filter
+
+        img = gaussian_filter(img, rng.uniform(2, 10)) * (r <= 1)
+    else:
+        img = img * mask
     return np.clip(img / max(img.max(), 1e-6), 0, 1)
 
 
@@ -125,11 +133,11 @@ def brain_mask(hr: np.ndarray, erode: int) -> np.ndarray:
 
 
 def hr_variant(hr: np.ndarray, rng: np.random.Generator, flat_share: float = 0.0,
-               masked_share: float = 0.0) -> np.ndarray:
+               masked_share: float = 0.0, smooth_share: float = 0.0) -> np.ndarray:
     """The HR image of one draw: a synthetic slice (35 %), else ``hr`` (first cut to a hard-edged brain mask with
     probability ``masked_share``, as a skull-stripped image is) zoomed by 0.6-1.5 (50 %) or as it is."""
     if rng.random() < 0.35:
-        return synthetic_slice(hr.shape, rng, flat_share)
+        return synthetic_slice(hr.shape, rng, flat_share, smooth_share)
     if masked_share and rng.random() < masked_share:
         hr = np.where(brain_mask(hr, int(rng.integers(6, 19))), hr, 0.0)
     if rng.random() < 0.5:
@@ -143,7 +151,7 @@ def lr_of(hr: np.ndarray, scale: float, contrast: str, acquisition: str, rng: np
 
 
 def training_set(root: str, draws: int, holdout: int, seed: int, flat_share: float = 0.0,
-                 masked_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                 masked_share: float = 0.0, smooth_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     prior = PRIORS.get("blind-v1")
     held = set(holdout_names(root, "train", holdout))
     files = [f for f in list_images(f"{root}/train") if f.name not in held]
@@ -154,7 +162,8 @@ def training_set(root: str, draws: int, holdout: int, seed: int, flat_share: flo
         hr = read_image(path)
         for j in range(draws):
             scale, contrast, acq = draw(prior, rng, j)
-            X.append(acquisition_features(lr_of(hr_variant(hr, rng, flat_share, masked_share), scale, contrast, acq, rng), scale))
+            variant = hr_variant(hr, rng, flat_share, masked_share, smooth_share)
+            X.append(acquisition_features(lr_of(variant, scale, contrast, acq, rng), scale))
             y.append(label(acq, scale))
         if k % 100 == 0:
             print(f"data: {k}/{len(files)} images, {time.time() - t0:.0f} s", flush=True)
@@ -255,13 +264,16 @@ def main() -> None:
                     help="share of the synthetic slices without texture (default 0: every one textured)")
     ap.add_argument("--masked-share", type=float, default=0.0,
                     help="share of the IXI draws cut to a hard-edged brain mask (default 0)")
+    ap.add_argument("--smooth-share", type=float, default=0.0,
+                    help="share of the synthetic slices smoothed inside a hard outline (default 0)")
     ap.add_argument("--windowed-weight", type=float, default=0.25,
                     help="prior odds of a windowed k-space cut against training's (default 0.25)")
     args = ap.parse_args()
     from safetensors.numpy import save_file
 
     t0 = time.time()
-    X, y = training_set(args.data, args.draws, args.holdout, args.seed, args.flat_share, args.masked_share)
+    X, y = training_set(args.data, args.draws, args.holdout, args.seed, args.flat_share, args.masked_share,
+                        args.smooth_share)
     print("classes:", {c: int((y == i).sum()) for i, c in enumerate(CLASSES)})
     tensors = fit(X, y, hidden=args.hidden, steps=args.steps, seed=args.seed, windowed_weight=args.windowed_weight)
     save_file(tensors, args.out, metadata={"classes": ",".join(CLASSES), "features": str(FEATURES)})
