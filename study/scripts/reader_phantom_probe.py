@@ -3,7 +3,8 @@
 The acquisition reader was trained on IXI T2 slices and synthetic stand-ins (train_acquisition_reader.py).
 This scores ``liif-blind`` (``acquisition: auto``, and told ``resize``), ``bicubic`` and ``zerofill`` on six
 of each of the two phantom generators of ``tests/conftest.py`` and on six rotations of the Shepp-Logan phantom
-(``skimage.data``, resized to 256 x 256), at 2x and 4x, with the mean k-space share the reader gives: mean PSNR dB and the worst image against bicubic.
+(``skimage.data``, resized to 256 x 256), at 2x and 4x, with the mean k-space share the reader gives: mean
+PSNR dB and the worst image against bicubic.
 
     PYTHONPATH=. python study/scripts/reader_phantom_probe.py
 """

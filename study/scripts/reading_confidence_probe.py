@@ -6,8 +6,8 @@ k-space cut. A wrong reading costs dB. This asks, image by image, whether the im
 image is flagged when the chosen reading has probability below ``t`` (the study's pipeline counted with the resize),
 or, for a noisy input rendered as a cut, when P(k-space) is below ``t``. Images: the 16 of ``mrisr families
 --holdout 10``, the six default families at 2x and 4x, as stored and under the other-contrast stand-in
-(``remap:nonmonotone``), degraded exactly as ``mrisr families`` does; plus the phantoms of
-``reader_phantom_probe.py`` (bicubic resize and k-space cut).
+(``remap:nonmonotone``), degraded exactly as ``mrisr families`` does; plus six of each of the test suite's two
+phantom generators (``tests/conftest.py``; bicubic resize and k-space cut, 8-bit).
 
     PYTHONPATH=. python study/scripts/reading_confidence_probe.py --data ../shared/data/ixi-t2-midslices
 """

@@ -11,6 +11,7 @@ their columns with the slice profile and rendered back (PSNR against the remappe
 "Today" is the package's defaults at the checkout that runs the probe. The records made before 0.8.0
 (``budget.md``, ``budget2.md``, ``blocks8.md``, ``blocks8b.md``) ran at commit 4e68623 or earlier, where they were the
 16-block base, 50 steps per unit of factor and a validation every 25 steps; run those commands from that commit.
+``queries.md`` ran at faf3bdb (0.8.0): its "defaults (today)" rows are 0.8.0's (2,048 queries at every factor).
 
     python study/scripts/selfsup_budget_probe.py --data ../shared/data/ixi-t2-midslices \
         --out study/experiments/through_plane/budget.md
@@ -36,7 +37,7 @@ class Budget(NamedTuple):
     but ``crops``), Adam's learning rate, and how validation stops it: every ``check_per`` times the factor steps
     (``None``: every 25 steps, the rule until 0.8.0), or never (``stop=False``: patience beyond the budget; the
     best-validated weights are still kept); ``queries_per``: HR queries per crop are that over the factor (the same
-    queries per LR pixel at every factor; ``None``: 2,048 at every factor, the rule until 0.8.0)."""
+    queries per LR pixel at every factor; ``None``: 2,048 at every factor, the rule through 0.8.0)."""
 
     crops: int
     per: float | None
