@@ -36,6 +36,23 @@ def test_features_are_finite_and_know_the_scale():
         acquisition_features(np.zeros((8, 32)), 2)
 
 
+@pytest.mark.parametrize("side", [16, 24, 32, 48, 63])
+def test_small_images_read_as_probabilities_not_nan(side):
+    """Under about 64 pixels some narrow Nyquist bands hold no frequency sample (they used to read NaN)."""
+    lr = degrade(textured_phantom(2 * side, seed=3), 2, kind="kspace+quant:8")
+    assert np.isfinite(acquisition_features(lr, 2)).all()
+    p = read_acquisition(lr, 2).probabilities
+    assert np.isfinite(list(p.values())).all() and sum(p.values()) == pytest.approx(1.0)
+
+
+def test_band_mean_averages_the_band_or_interpolates_an_empty_one():
+    from mrisr.data.inspect import band_mean
+
+    power = np.array([8.0, 4.0, 2.0, 1.0, 0.5])  # samples at 0, 0.125, 0.25, 0.375, 0.5 cycles/pixel
+    assert band_mean(power, 0.1, 0.3) == pytest.approx(3.0)  # the samples at 0.125 and 0.25
+    assert band_mean(power, 0.4, 0.45) == pytest.approx(1.0 - 0.5 * (0.425 - 0.375) / 0.125)  # none: interpolated
+
+
 def test_features_do_not_change_with_brightness():
     lr = degrade(textured_phantom(128, seed=2), 2, kind="bicubic")
     a, b = acquisition_features(lr, 2), acquisition_features(0.5 * lr, 2)

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mrisr.data.inspect import axial_power, noise_level, signal_slices
+from mrisr.data.inspect import axial_power, band_mean, noise_level, signal_slices
 
 __all__ = ["CLASSES", "CONSISTENCY_NOISE_FLOOR", "CONSISTENCY_NOISE_SLOPE", "FEATURES", "NOISY_INPUT",
            "NOISY_KSPACE_SHARE", "AcquisitionReader", "Reading", "acquisition_features", "default_reader", "read_acquisition"]
@@ -73,11 +73,11 @@ def _grid_cells(power: np.ndarray) -> np.ndarray:
 
 
 def _axial_bands(x: np.ndarray) -> np.ndarray:
-    """Mean row and column power in 0.1-0.2 cycles/pixel, then in each band of ``_BANDS``."""
+    """Mean row and column power in 0.1-0.2 cycles/pixel, then in each band of ``_BANDS`` (on an image under
+    about 64 pixels some narrow bands hold no frequency sample: :func:`~mrisr.data.inspect.band_mean`)."""
     prof = axial_power(x)
-    f = np.arange(len(prof)) / (2.0 * (len(prof) - 1))
     edges = (0.1,) + _BANDS
-    return np.array([prof[(f >= lo) & (f < hi)].mean() for lo, hi in zip(edges[:-1], edges[1:], strict=True)])
+    return np.array([band_mean(prof, lo, hi) for lo, hi in zip(edges[:-1], edges[1:], strict=True)])
 
 
 def acquisition_features(image: np.ndarray, scale: float) -> np.ndarray:

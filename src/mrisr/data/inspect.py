@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CALIBRATION", "FAMILIES", "DegradationEstimate", "axial_power", "calibrate", "estimate_degradation",
+__all__ = ["CALIBRATION", "FAMILIES", "DegradationEstimate", "axial_power", "band_mean", "calibrate", "estimate_degradation",
            "fullest", "image_features", "noise_level", "signal_slices", "slice_estimates"]
 
 #: the resampling families the estimate tells apart
@@ -117,9 +117,14 @@ def fullest(stack: np.ndarray, count: int) -> list[int]:
     return sorted(int(i) for i in np.argsort(spread)[::-1][:count])
 
 
-def _band(power: np.ndarray, lo: float, hi: float) -> float:
+def band_mean(power: np.ndarray, lo: float, hi: float) -> float:
+    """Mean of an :func:`axial_power` profile over ``[lo, hi)`` cycles/pixel; where a short profile (a small
+    image) has no sample there, the profile interpolated at the band's centre."""
     f = np.arange(len(power)) / (2.0 * (len(power) - 1))
-    return float(power[(f >= lo) & (f < hi)].mean())
+    inside = (f >= lo) & (f < hi)
+    if not inside.any():
+        return float(np.interp((lo + hi) / 2, f, power))
+    return float(power[inside].mean())
 
 
 def image_features(image: np.ndarray) -> tuple[tuple[float, float], float]:
@@ -137,7 +142,7 @@ def image_features(image: np.ndarray) -> tuple[tuple[float, float], float]:
     sigma, dark = noise_level(x)
     floor = sigma ** 2 * np.sqrt(x.shape[0] * x.shape[1]) * ((1 - dark) + _RAYLEIGH_VAR * dark)
     clean = np.maximum(power - floor, 1e-3 * power + 1e-30)
-    low, mid, top = (_band(clean, lo, hi) for lo, hi in _BANDS)
+    low, mid, top = (band_mean(clean, lo, hi) for lo, hi in _BANDS)
     slopes = np.clip(10 * np.log10([mid / low, top / mid]), _FLOOR_DB, None)
     return (float(slopes[0]), float(slopes[1])), sigma
 
