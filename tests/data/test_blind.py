@@ -42,7 +42,8 @@ def test_study_pipeline_share_and_replay():
     assert [prior.draw(np.random.default_rng(i), 2.0) for i in range(20)] == draws[:20]
 
 
-@pytest.mark.parametrize("bad", [{"scale_range": (1.0, 4.0)}, {"scale_range": (3.0, 2.0)}, {"p_study": 1.5}])
+@pytest.mark.parametrize("bad", [{"scale_range": (1.0, 4.0)}, {"scale_range": (3.0, 2.0)}, {"p_study": 1.5},
+                                 {"p_smooth": -0.1}, {"smooth_range": (0.0, 1.0)}, {"smooth_range": (1.2, 0.3)}])
 def test_bad_prior_is_refused(bad):
     with pytest.raises(ValueError, match="bad blind prior"):
         BlindPrior(**bad)
@@ -50,7 +51,7 @@ def test_bad_prior_is_refused(bad):
 
 def test_unknown_prior_names_the_closest():
     with pytest.raises(ValueError, match="did you mean 'blind-v1'"):
-        PRIORS.get("blind-v2")
+        PRIORS.get("blnd-v1")
 
 
 def test_a_draw_knows_a_kspace_acquisition_wherever_its_resampling_step_is():
@@ -58,3 +59,18 @@ def test_a_draw_knows_a_kspace_acquisition_wherever_its_resampling_step_is():
 
     assert Draw("", "kspace:window=hann+rician:0.01+quant:8").kspace
     assert Draw("", "gain:1.1+kspace").kspace and not Draw("", "gaussian:2+quant:8").kspace
+
+
+def test_blind_v2_smooths_a_quarter_of_the_drawn_objects_and_leaves_blind_v1_as_it_was():
+    v1, v2 = PRIORS.get("blind-v1"), PRIORS.get("blind-v2")
+    assert v1 == BlindPrior() and v2.p_smooth == 0.25
+    # p_smooth = 0 draws nothing more: blind-v1's draws (and so its training runs) replay unchanged
+    assert [v1.draw(np.random.default_rng(i), 2.0) for i in range(50)] == \
+        [BlindPrior(p_smooth=0.0).draw(np.random.default_rng(i), 2.0) for i in range(50)]
+    draws = [v2.draw(np.random.default_rng(i), 2.0) for i in range(4000)]
+    free = [d for d in draws if d.acquisition != v2.study_spec]
+    sigmas = [float(d.contrast.split("+")[0].split(":")[1]) for d in free if d.contrast.startswith("smooth:")]
+    assert len(sigmas) / len(free) == pytest.approx(0.25, abs=0.03)
+    assert min(sigmas) >= 0.3 and max(sigmas) <= 1.2
+    assert np.median(sigmas) == pytest.approx(np.sqrt(0.3 * 1.2), rel=0.1)  # log-uniform
+    assert not any("smooth" in d.contrast for d in draws if d.acquisition == v2.study_spec)

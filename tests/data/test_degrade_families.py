@@ -14,7 +14,14 @@ from mrisr.data.corrupt import (
     quant_image,
     remap_image,
 )
-from mrisr.data.degrade import DEGRADATIONS, degrade, operator_names, parse_degradation
+from mrisr.data.degrade import (
+    DEGRADATIONS,
+    apply_same_grid,
+    degrade,
+    operator_names,
+    parse_degradation,
+    parse_same_grid,
+)
 from mrisr.data.resample import KspaceConfig, kspace_image, kspace_weights, kspace_window
 from mrisr.data.resize import resize_matrix
 from tests.conftest import phantom
@@ -145,6 +152,24 @@ def test_gain_and_gamma_follow_their_definitions():
     base = degrade(hr, 2, kind="area").astype(np.float64)
     np.testing.assert_allclose(degrade(hr, 2, kind="area+gain:0.5"), base * 0.5, atol=1e-7)
     np.testing.assert_allclose(degrade(hr, 2, kind="area+gamma:2"), base**2, atol=1e-6)
+
+
+@pytest.mark.parametrize("sigma", [0.5, 1.0, 2.0])
+def test_smooth_is_a_gaussian_blur_on_the_same_grid(sigma):
+    """A cosine of frequency f keeps its phase and loses amplitude exp(-2 pi^2 sigma^2 f^2) (to 1 %: the kernel is
+    sampled); the mean stays."""
+    n, f = 128, 8 / 128
+    x = 0.5 + 0.25 * np.cos(2 * np.pi * f * np.arange(n))[None, :] * np.ones((n, 1))
+    out = apply_same_grid(x, parse_same_grid(f"smooth:{sigma}"), np.random.default_rng(0))
+    inner = out[:, 32:-32] - 0.5
+    expected = np.exp(-2 * np.pi**2 * sigma**2 * f**2)
+    wave = x[:, 32:-32] - 0.5
+    gain = np.sum(inner * wave) / np.sum(wave * wave)
+    assert gain == pytest.approx(expected, rel=0.01)
+    np.testing.assert_allclose(inner, gain * wave, atol=1e-6)  # same phase: a pure attenuation
+    assert out.shape == x.shape and out.mean() == pytest.approx(x.mean(), abs=1e-6)
+    with pytest.raises(ValueError, match="smooth sigma"):
+        parse_same_grid("smooth:0")
 
 
 def test_bias_field_is_smooth_and_bounded():

@@ -28,6 +28,11 @@ resampling         ``kspace`` 35 % (window none/hann/hamming/tukey, partial Four
 noise              none 35 %, ``noise`` 20 %, ``rician`` 45 %; sigma log-uniform 0.003-0.04
 storage            ``quant:8`` 55 %, ``quant:8,floor`` 20 %, ``quant:12`` 10 %, none 15 %
 =================  ==========================================================================
+
+``blind-v2`` (the last stage of the shipped ``liif-blind``) is ``blind-v1`` with, in a quarter of the
+contrast changes, a ``smooth`` step first (Gaussian, sigma log-uniform 0.3-1.2 HR px): the object itself
+smoother than an IXI slice (a template, a denoised or k-space-filtered scan), so that a blurry input is not
+always taken for a sharp object blurred by its acquisition.
 """
 
 from __future__ import annotations
@@ -83,6 +88,12 @@ class BlindPrior:
         The pipeline of the study's stored LR images.
     noise_range : tuple of float
         ``(lo, hi)`` of the noise sigma (log-uniform).
+    p_smooth : float
+        Probability that a contrast change starts by smoothing the HR image itself (``smooth``, the target
+        too): an object smoother than IXI's anatomy (a template, a denoised or filtered scan), so that a
+        blurry input is not always read as a sharp image blurred by its acquisition. 0 draws nothing.
+    smooth_range : tuple of float
+        ``(lo, hi)`` of that Gaussian's sigma in HR pixels (log-uniform).
     """
 
     exact_scales: tuple[float, ...] = (2.0, 4.0)
@@ -92,10 +103,14 @@ class BlindPrior:
     p_study: float = 0.15
     study_spec: str = "gaussian+quant:8,floor"
     noise_range: tuple[float, float] = (0.003, 0.04)
+    p_smooth: float = 0.0
+    smooth_range: tuple[float, float] = (0.3, 1.2)
 
     def __post_init__(self) -> None:
         lo, hi = self.scale_range
-        if not 1.0 < lo <= hi or not 0 <= self.p_exact <= 1 or not 0 <= self.p_study <= 1:
+        shares = (self.p_exact, self.p_study, self.p_smooth)
+        if not 1.0 < lo <= hi or not all(0 <= p <= 1 for p in shares) or not 0 < min(self.smooth_range) \
+                or self.smooth_range[0] > self.smooth_range[1]:
             raise ValueError(f"bad blind prior {self}")
 
     def draw_scale(self, rng: np.random.Generator) -> float:
@@ -113,7 +128,10 @@ class BlindPrior:
             s for s in (self._resampling(rng, scale), self._noise(rng), self._storage(rng)) if s))
 
     def _contrast(self, rng: np.random.Generator) -> str:
-        steps = [{"none": "", "mono": "remap:monotone", "free": "remap:nonmonotone"}[
+        steps = []
+        if self.p_smooth and rng.random() < self.p_smooth:  # no draw at 0: blind-v1's draws stay as they were
+            steps.append(f"smooth:{_log_uniform(rng, *self.smooth_range):.3f}")
+        steps += [{"none": "", "mono": "remap:monotone", "free": "remap:nonmonotone"}[
             _pick(rng, {"none": 0.65, "mono": 0.20, "free": 0.15})]]
         if rng.random() < 0.25:
             steps.append(f"gamma:{_log_uniform(rng, 0.7, 1.4):.3f}")
@@ -146,5 +164,6 @@ class BlindPrior:
 
 PRIORS: Registry[BlindPrior] = Registry("degradation prior")
 PRIORS.register("blind-v1", BlindPrior())
+PRIORS.register("blind-v2", BlindPrior(p_smooth=0.25))
 
 __all__ = ["PRIORS", "BlindPrior", "Draw"]

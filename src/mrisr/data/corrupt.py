@@ -104,6 +104,25 @@ def gamma_image(x: np.ndarray, cfg: GammaConfig, rng: np.random.Generator) -> np
 
 
 @dataclass(frozen=True)
+class SmoothConfig:
+    """Gaussian blur of ``sigma`` pixels on the same grid (an averaged or filtered image: a template, a denoised or
+    k-space-filtered scan)."""
+
+    sigma: float = 1.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sigma", check_range("smooth sigma", self.sigma, high=20.0))
+
+
+def smooth_image(x: np.ndarray, cfg: SmoothConfig, rng: np.random.Generator) -> np.ndarray:
+    """Blur the last two axes (edges reflected)."""
+    from scipy.ndimage import gaussian_filter
+
+    sigma = (0,) * (np.ndim(x) - 2) + (cfg.sigma, cfg.sigma)
+    return gaussian_filter(np.asarray(x, dtype=np.float64), sigma, mode="reflect")
+
+
+@dataclass(frozen=True)
 class BiasConfig:
     """Smooth multiplicative bias field ``exp(strength * f)``, ``f`` a random polynomial with ``max |f| = 1``.
 

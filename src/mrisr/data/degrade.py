@@ -26,8 +26,8 @@ kernel         explicit taps ``taps_h``/``taps_w`` (integer scales)   yes
 Same-grid families (any number, before or after the resampling step):
 ``none``; ``noise`` (additive Gaussian, ``sigma``); ``rician`` (``sigma``);
 ``quant`` (``bits`` 8/12/16, ``mode`` round/floor); ``gain`` (global scale
-``factor``); ``gamma`` (``gamma``); ``bias`` (smooth multiplicative field,
-``strength``, ``order``); ``remap`` (random intensity remap, ``kind``
+``factor``); ``gamma`` (``gamma``); ``smooth`` (Gaussian blur, ``sigma`` px);
+``bias`` (smooth multiplicative field, ``strength``, ``order``); ``remap`` (random intensity remap, ``kind``
 monotone/nonmonotone, ``knots``). Noise levels are in intensity units of
 images in [0, 1].
 
@@ -105,6 +105,7 @@ for _name, _family in {
     "quant": Family(C.QuantConfig, C.quant_image, False),
     "gain": Family(C.GainConfig, C.gain_image, False),
     "gamma": Family(C.GammaConfig, C.gamma_image, False),
+    "smooth": Family(C.SmoothConfig, C.smooth_image, False),
     "bias": Family(C.BiasConfig, C.bias_image, False, random=True),
     "remap": Family(C.RemapConfig, C.remap_image, False, random=True),
 }.items():

@@ -24,7 +24,7 @@ exactly one resampling step:
   kspace[:window=none|hann|hamming|tukey,alpha,pf=0.5..1,pf_axis=0|1]  kernel:taps_h=a/b/...
 any number of same-grid steps (noise in [0, 1] intensity units):
   none  noise:sigma  rician:sigma  quant:bits=8|12|16,mode=round|floor  gain:factor  gamma:gamma
-  bias:strength,order  remap:kind=monotone|nonmonotone,knots
+  smooth:sigma  bias:strength,order  remap:kind=monotone|nonmonotone,knots
 
 e.g. kspace:window=hann,pf=0.75+rician:0.02+quant:8   gaussian:sigma=1.2/0.8+noise:0.01
 The output is clipped to [0, 1]; add +quant:8 for 8-bit LR. Image i uses the seed [--seed, i].
