@@ -1,3 +1,3 @@
 """The package version, in a module of its own so that any module can read it without importing the package."""
 
-__version__ = "0.9.0"
+__version__ = "0.10.0"
