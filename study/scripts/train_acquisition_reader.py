@@ -133,13 +133,19 @@ def brain_mask(hr: np.ndarray, erode: int) -> np.ndarray:
 
 
 def hr_variant(hr: np.ndarray, rng: np.random.Generator, flat_share: float = 0.0,
-               masked_share: float = 0.0, smooth_share: float = 0.0) -> np.ndarray:
+               masked_share: float = 0.0, smooth_share: float = 0.0, blur_share: float = 0.0) -> np.ndarray:
     """The HR image of one draw: a synthetic slice (35 %), else ``hr`` (first cut to a hard-edged brain mask with
-    probability ``masked_share``, as a skull-stripped image is) zoomed by 0.6-1.5 (50 %) or as it is."""
+    probability ``masked_share``, as a skull-stripped image is; then smoothed as ``blind-v2`` smooths a target,
+    Gaussian sigma log-uniform 0.3-1.2 px, with probability ``blur_share``: a smoother object) zoomed by 0.6-1.5
+    (50 %) or as it is."""
     if rng.random() < 0.35:
         return synthetic_slice(hr.shape, rng, flat_share, smooth_share)
     if masked_share and rng.random() < masked_share:
         hr = np.where(brain_mask(hr, int(rng.integers(6, 19))), hr, 0.0)
+    if blur_share and rng.random() < blur_share:
+        lo, hi = PRIORS.get("blind-v2").smooth_range
+        hr = np.clip(apply_same_grid(hr, parse_same_grid(f"smooth:{np.exp(rng.uniform(np.log(lo), np.log(hi)))}"),
+                                     rng), 0, 1)
     if rng.random() < 0.5:
         return zoomed(hr, float(np.exp(rng.uniform(np.log(0.6), np.log(1.5)))))
     return hr
@@ -151,7 +157,8 @@ def lr_of(hr: np.ndarray, scale: float, contrast: str, acquisition: str, rng: np
 
 
 def training_set(root: str, draws: int, holdout: int, seed: int, flat_share: float = 0.0,
-                 masked_share: float = 0.0, smooth_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                 masked_share: float = 0.0, smooth_share: float = 0.0,
+                 blur_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     prior = PRIORS.get("blind-v1")
     held = set(holdout_names(root, "train", holdout))
     files = [f for f in list_images(f"{root}/train") if f.name not in held]
@@ -162,7 +169,7 @@ def training_set(root: str, draws: int, holdout: int, seed: int, flat_share: flo
         hr = read_image(path)
         for j in range(draws):
             scale, contrast, acq = draw(prior, rng, j)
-            variant = hr_variant(hr, rng, flat_share, masked_share, smooth_share)
+            variant = hr_variant(hr, rng, flat_share, masked_share, smooth_share, blur_share)
             X.append(acquisition_features(lr_of(variant, scale, contrast, acq, rng), scale))
             y.append(label(acq, scale))
         if k % 100 == 0:
@@ -266,6 +273,8 @@ def main() -> None:
                     help="share of the IXI draws cut to a hard-edged brain mask (default 0)")
     ap.add_argument("--smooth-share", type=float, default=0.0,
                     help="share of the synthetic slices smoothed inside a hard outline (default 0)")
+    ap.add_argument("--blur-share", type=float, default=0.0,
+                    help="share of the IXI draws smoothed first, as blind-v2 smooths a target (default 0)")
     ap.add_argument("--windowed-weight", type=float, default=0.25,
                     help="prior odds of a windowed k-space cut against training's (default 0.25)")
     args = ap.parse_args()
@@ -273,7 +282,7 @@ def main() -> None:
 
     t0 = time.time()
     X, y = training_set(args.data, args.draws, args.holdout, args.seed, args.flat_share, args.masked_share,
-                        args.smooth_share)
+                        args.smooth_share, args.blur_share)
     print("classes:", {c: int((y == i).sum()) for i, c in enumerate(CLASSES)})
     tensors = fit(X, y, hidden=args.hidden, steps=args.steps, seed=args.seed, windowed_weight=args.windowed_weight)
     save_file(tensors, args.out, metadata={"classes": ",".join(CLASSES), "features": str(FEATURES)})
