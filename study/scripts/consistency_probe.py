@@ -19,13 +19,12 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+from smooth_contrast_probe import targets
 
 from mrisr.classical.operators import make_operator
-from mrisr.data.degrade import apply_same_grid, lr_shape, parse_degradation, parse_same_grid
-from mrisr.data.io import read_image
+from mrisr.data.degrade import lr_shape, parse_degradation
 from mrisr.methods import make_method
 from mrisr.metrics import psnr
-from mrisr.report.families import family_images
 
 STUDY = "gaussian:1+quant:8,floor"
 
@@ -43,19 +42,16 @@ def main() -> None:
     args = ap.parse_args()
     ts = [float(v) for v in args.t.split(",")]
     kind, _, sigma = args.operator.partition(":")
-    hrs = [read_image(p.hr_path).astype(np.float64) for p in family_images(args.data, "val", args.holdout)]
-    remap = parse_same_grid("remap:nonmonotone")
-    contrasts = {"T2": hrs, "remapped": [np.clip(apply_same_grid(h, remap, np.random.default_rng(100 + i)), 0, 1)
-                                         for i, h in enumerate(hrs)]}
-    print(f"{len(hrs)} images, LR `{args.spec}`, operator `{args.operator}` bias {args.bias:.5f}\n")
+    contrasts = targets(args.data, args.holdout, smooth=0.0)  # the same T2 and remapped images as that probe
+    print(f"{len(contrasts['T2'])} images, LR `{args.spec}`, operator `{args.operator}` bias {args.bias:.5f}\n")
     head = ["scale", "HR", "specialist"] + [f"t={t:g}" for t in ts] + (["elrtv"] if args.elrtv else [])
     print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
     for s in (float(v) for v in args.scales.split(",")):
         net = make_method(f"liif-x{s:g}", scale=s)
         elrtv = make_method("elrtv", scale=s) if args.elrtv else None
-        for name, targets in contrasts.items():
+        for name, hrs in contrasts.items():
             base, fitted, classical = [], {t: [] for t in ts}, []
-            for i, hr in enumerate(targets):
+            for i, hr in enumerate(hrs):
                 lr = parse_degradation(args.spec)(hr, lr_shape(hr.shape, s), seed=np.random.default_rng(i))
                 op = make_operator({"kind": kind, **({"sigma": float(sigma)} if sigma else {}), "bias": args.bias},
                                    hr.shape, lr.shape)

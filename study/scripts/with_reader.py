@@ -15,19 +15,24 @@ import sys
 from mrisr.data import acquisition
 
 
+def run(command: list[str]) -> int:
+    """Run ``mrisr ARGS...`` or ``SCRIPT ARGS...`` in this process (whatever was swapped in stays swapped)."""
+    if command[0] == "mrisr":
+        from mrisr.cli.main import main as cli
+
+        return cli(command[1:])
+    sys.argv = command
+    runpy.run_path(command[0], run_name="__main__")
+    return 0
+
+
 def main() -> int:
     if len(sys.argv) < 3:
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)
         return 2
     reader = acquisition.AcquisitionReader.load(sys.argv[1])
     acquisition.default_reader = lambda: reader
-    if sys.argv[2] == "mrisr":
-        from mrisr.cli.main import main as cli
-
-        return cli(sys.argv[3:])
-    sys.argv = sys.argv[2:]
-    runpy.run_path(sys.argv[0], run_name="__main__")
-    return 0
+    return run(sys.argv[2:])
 
 
 if __name__ == "__main__":

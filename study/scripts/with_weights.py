@@ -10,9 +10,10 @@ intensity guard stay as shipped. Nothing in the package changes.
 
 from __future__ import annotations
 
-import runpy
 import sys
 from pathlib import Path
+
+from with_reader import run  # the same way of running the rest of the command line
 
 import mrisr.weights as weights
 
@@ -27,13 +28,7 @@ def main() -> int:
         return 2
     verified = weights.verified_path
     weights.verified_path = lambda entry: candidate if entry.file == shipped else verified(entry)
-    if sys.argv[3] == "mrisr":
-        from mrisr.cli.main import main as cli
-
-        return cli(sys.argv[4:])
-    sys.argv = sys.argv[3:]
-    runpy.run_path(sys.argv[0], run_name="__main__")
-    return 0
+    return run(sys.argv[3:])
 
 
 if __name__ == "__main__":
