@@ -157,8 +157,8 @@ def lr_of(hr: np.ndarray, scale: float, contrast: str, acquisition: str, rng: np
 
 
 def training_set(root: str, draws: int, holdout: int, seed: int, flat_share: float = 0.0,
-                 masked_share: float = 0.0, smooth_share: float = 0.0,
-                 blur_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                 masked_share: float = 0.0, smooth_share: float = 0.0, blur_share: float = 0.0,
+                 blur_noise_free: bool = False) -> tuple[np.ndarray, np.ndarray]:
     prior = PRIORS.get("blind-v1")
     held = set(holdout_names(root, "train", holdout))
     files = [f for f in list_images(f"{root}/train") if f.name not in held]
@@ -169,7 +169,9 @@ def training_set(root: str, draws: int, holdout: int, seed: int, flat_share: flo
         hr = read_image(path)
         for j in range(draws):
             scale, contrast, acq = draw(prior, rng, j)
-            variant = hr_variant(hr, rng, flat_share, masked_share, smooth_share, blur_share)
+            noisy = "noise:" in acq or "rician:" in acq
+            blur = 0.0 if blur_noise_free and noisy else blur_share
+            variant = hr_variant(hr, rng, flat_share, masked_share, smooth_share, blur)
             X.append(acquisition_features(lr_of(variant, scale, contrast, acq, rng), scale))
             y.append(label(acq, scale))
         if k % 100 == 0:
@@ -275,6 +277,8 @@ def main() -> None:
                     help="share of the synthetic slices smoothed inside a hard outline (default 0)")
     ap.add_argument("--blur-share", type=float, default=0.0,
                     help="share of the IXI draws smoothed first, as blind-v2 smooths a target (default 0)")
+    ap.add_argument("--blur-noise-free", action="store_true",
+                    help="smooth (--blur-share) only the draws without noise")
     ap.add_argument("--windowed-weight", type=float, default=0.25,
                     help="prior odds of a windowed k-space cut against training's (default 0.25)")
     args = ap.parse_args()
@@ -282,7 +286,7 @@ def main() -> None:
 
     t0 = time.time()
     X, y = training_set(args.data, args.draws, args.holdout, args.seed, args.flat_share, args.masked_share,
-                        args.smooth_share, args.blur_share)
+                        args.smooth_share, args.blur_share, args.blur_noise_free)
     print("classes:", {c: int((y == i).sum()) for i, c in enumerate(CLASSES)})
     tensors = fit(X, y, hidden=args.hidden, steps=args.steps, seed=args.seed, windowed_weight=args.windowed_weight)
     save_file(tensors, args.out, metadata={"classes": ",".join(CLASSES), "features": str(FEATURES)})
