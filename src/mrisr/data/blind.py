@@ -107,10 +107,9 @@ class BlindPrior:
     smooth_range: tuple[float, float] = (0.3, 1.2)
 
     def __post_init__(self) -> None:
-        lo, hi = self.scale_range
+        (lo, hi), (smooth_lo, smooth_hi) = self.scale_range, self.smooth_range
         shares = (self.p_exact, self.p_study, self.p_smooth)
-        if not 1.0 < lo <= hi or not all(0 <= p <= 1 for p in shares) or not 0 < min(self.smooth_range) \
-                or self.smooth_range[0] > self.smooth_range[1]:
+        if not 1.0 < lo <= hi or not 0 < smooth_lo <= smooth_hi or not all(0 <= p <= 1 for p in shares):
             raise ValueError(f"bad blind prior {self}")
 
     def draw_scale(self, rng: np.random.Generator) -> float:
