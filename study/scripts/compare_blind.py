@@ -45,7 +45,7 @@ def tables(a: str, b: str) -> str:
             lines = [ln.strip().strip("|").split("|") for ln in fh if ln.startswith("| ")]
         head = [h.strip() for h in lines[0]]
         return {tuple(c.strip() for c in ln[:3]): dict(zip(head, (c.strip() for c in ln), strict=True))
-                for ln in lines[1:] if not ln[0].strip().startswith("-")}
+                for ln in lines[1:]}  # "|---|" rows do not start with "| "
 
     ta, tb = load(a), load(b)
     out = ["| scale | HR | LR made by | best classical (A) | A | B | change | worst vs bicubic, A | B |",
